@@ -32,6 +32,7 @@
 #include <linux/mutex.h>
 #include <linux/poll.h>
 #include <linux/rbtree.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -661,9 +662,12 @@ static int ummunotify_release(struct inode *inode, struct file *file)
 	/* Waits out running callbacks; none can start after it returns. */
 	mmu_notifier_unregister(&ctx->mn, ctx->mn.mm);
 
+	/* Nothing can reach the trees any more; a million entries is fine. */
 	rbtree_postorder_for_each_entry_safe(reg, next, &ctx->cookies,
-					     cookie_node)
+					     cookie_node) {
 		kmem_cache_free(ummunotify_reg_cache, reg);
+		cond_resched();
+	}
 
 	put_page(ctx->counter_page);
 	mutex_destroy(&ctx->read_mutex);
