@@ -1,0 +1,38 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Set up a fresh Debian bookworm machine (as root, or with sudo) to build and
+# test everything in this repository. Idempotent: a second run installs
+# nothing and only re-checks.
+#
+#   scripts/setup.sh
+#
+# Node.js (20 or newer) and npm must already be there; the package registry
+# is the machine's npm configuration, not this script's.
+set -eu
+
+cd "$(dirname "$0")/.."
+
+# Build tools for the module, the selftest and native addons; the guest
+# harness's tools (kernel/vm/kernels.ts TOOL_PACKAGES installs the same ones
+# on demand, so `npm run vm` also works without this script).
+scripts/apt-install.sh \
+	build-essential gcc make \
+	qemu-system-x86 busybox-static kmod cpio xz-utils zstd \
+	linux-source-6.1
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+	echo "setup: node and npm are needed (Node.js 20 or newer)" >&2
+	exit 1
+fi
+
+# node_modules exactly as package-lock.json says.
+npm ci
+
+# Both test kernels' images and headers: Debian's 6.1 and the newest 6.12
+# that has headers (the harness decides which packages that means).
+for kernel in 6.1 6.12; do
+	npx tsx kernel/vm/cli.ts --install-only --kernel "$kernel"
+done
+
+echo "setup: done" >&2
