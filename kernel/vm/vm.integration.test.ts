@@ -2,34 +2,9 @@
 // tests use it. Never skipped: the harness installs what it needs, and a
 // machine where it cannot must fail here, not pass quietly.
 
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './kernels.ts';
-
-interface NpmRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-function npmVm(args: readonly string[]): Promise<NpmRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npm', ['run', '--silent', 'vm', '--', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-/** On failure, show what the guest printed: the console is where a panic or a build warning is. */
-function explain(r: NpmRun): string {
-  return `exit ${r.code}\n--- stdout ---\n${r.stdout}\n--- stderr ---\n${r.stderr}`;
-}
-
-const BOOT_TIMEOUT_MS = 900_000;
+import { BOOT_TIMEOUT_MS, explain, npmVm } from './npm-vm.ts';
 
 describe('npm run vm (6.1 guest)', () => {
   it('loads the module: /dev/ummunotify is a character device', { timeout: BOOT_TIMEOUT_MS }, async () => {
