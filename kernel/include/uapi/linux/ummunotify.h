@@ -35,7 +35,11 @@
  *  madvise(MADV_DONTNEED/MADV_FREE/...), brk shrink, mmap(MAP_FIXED) over a
  *  mapping, copy-on-write break, migration, swap-out.  Changes of protection
  *  alone (mprotect, the write-protection taken at fork or for writeback)
- *  keep the same pages and are not reported.
+ *  keep the same pages and are not reported.  Reports are never missing but
+ *  may be wider than the operation, because the kernel invalidates more than
+ *  it changes: splitting a mapping (munmap or mprotect of part of it) can
+ *  invalidate the whole 2 MiB around the split point, and a moving mremap
+ *  invalidates the old range twice (so its report carries no HINT).
  *
  *  read(2) returns as many whole struct ummunotify_event as fit (a buffer
  *  smaller than one gives EINVAL): the queued INVAL reports, then, once the
