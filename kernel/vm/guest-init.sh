@@ -5,14 +5,14 @@
 #
 # Contract with the host (kernel/vm/vm.ts):
 #   9p tag hostroot   the host's / (read-only), mounted at /host and chrooted into
-#   9p tag scratch    a host temp dir: ctl/ (cmd.sh in, status or error out) and
-#                     tmp/ (the guest's writable /tmp)
+#   9p tag scratch    a host temp dir: ctl/ (cmd.sh and keep in, status or error
+#                     out) and tmp/ (the guest's writable /tmp)
 #   ttyS0             console: kernel log, messages from here, the command's stderr
 #   ttyS1             the command's stdout, byte for byte
 # The host decides the result from ctl/status alone: if this script dies
 # without writing it (panic, oops=panic, a failed step) the run has failed.
 
-/bin/busybox mkdir -p /proc /sys /dev /usr/bin /usr/sbin
+/bin/busybox mkdir -p /proc /sys /dev /usr/bin /usr/sbin /hostro
 /bin/busybox --install -s
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 
@@ -51,6 +51,9 @@ mount -t 9p -o "$opts,cache=mmap" scratch /scratch || die "mount the scratch dir
 # The host's root does not change under a run, so the guest may cache it.
 mount -t 9p -o "ro,$opts,cache=loose" hostroot /host || die "mount the host root (9p tag hostroot)"
 
+# An untouched view of the host root, for the directories bound back below.
+mount --bind /host /hostro || die "bind /hostro"
+
 taint_before=$(cat /proc/sys/kernel/tainted)
 insmod /ummunotify.ko || die "insmod ummunotify.ko"
 [ -c /dev/ummunotify ] || die "/dev/ummunotify did not appear after insmod"
@@ -63,6 +66,12 @@ mount -t devpts -o gid=5,mode=0620,ptmxmode=0666 devpts /host/dev/pts || die "mo
 mount -t tmpfs -o mode=1777 shm /host/dev/shm || die "mount /host/dev/shm"
 mount -t tmpfs -o mode=0755 run /host/run || die "mount /host/run"
 mount --bind /scratch/tmp /host/tmp || die "bind /host/tmp"
+# The command's own directories may live under what the lines above hid (a
+# clone in /tmp): ctl/keep names them, one per line, and they come back.
+while read -r dir; do
+	mkdir -p "/host$dir" && mount --bind "/hostro$dir" "/host$dir" ||
+		die "bind $dir through the guest's own mounts"
+done </scratch/ctl/keep
 # Optional: useful to tests (memcg charging, kernel debug files), never fatal.
 mount -t cgroup2 cgroup2 /host/sys/fs/cgroup 2>/dev/null
 mount -t debugfs debugfs /host/sys/kernel/debug 2>/dev/null

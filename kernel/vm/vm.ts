@@ -11,8 +11,9 @@ import { fileURLToPath } from 'node:url';
 import type { VmArgs } from './args.ts';
 import { BUILD_ROOT, buildModule } from './build.ts';
 import { buildInitramfs } from './initramfs.ts';
-import { TOOL_PACKAGES, aptInstall, ensureKernel, parseKernelSpec, type InstalledKernel } from './kernels.ts';
+import { REPO_ROOT, TOOL_PACKAGES, aptInstall, ensureKernel, parseKernelSpec, type InstalledKernel } from './kernels.ts';
 import { HarnessError } from './proc.ts';
+import { dirsToKeep } from './overlays.ts';
 import { guestScript } from './quote.ts';
 
 /** Exit status when the guest did not finish in time (as timeout(1)). */
@@ -277,7 +278,9 @@ export async function runVm(args: VmArgs, sinks: VmSinks = processSinks): Promis
     await utimes(initrd, now, now);
 
     const env = guestEnv(kver, dirname(process.execPath), process.env);
-    await writeFile(join(share, 'ctl', 'cmd.sh'), guestScript({ cwd: hostCwd(process.env, process.cwd()), command: args.command, env }));
+    const cwd = hostCwd(process.env, process.cwd());
+    await writeFile(join(share, 'ctl', 'cmd.sh'), guestScript({ cwd, command: args.command, env }));
+    await writeFile(join(share, 'ctl', 'keep'), dirsToKeep([cwd, REPO_ROOT]).map((dir) => `${dir}\n`).join(''));
 
     sinks.log(`booting ${kver} (TCG), running: ${args.command.join(' ')}`);
     const started = Date.now();
