@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Resources: the per-fd registration cap, the module reference an open fd
- * holds, and the slab cache of registrations, which must be empty once the
- * fds are gone.
+ * holds, the slab cache of registrations, which must be empty once the fds
+ * are gone, and the memory cgroup that pays for registrations.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -24,6 +24,12 @@
 #define SLAB_PAGES		64
 /* How long freed registrations may take to leave the cache, in ms. */
 #define SLAB_SETTLE_MS		10000
+
+#define MEMCG_ROOT		"/sys/fs/cgroup"
+#define MEMCG_DIR		MEMCG_ROOT "/ummunotify-selftest"
+#define MEMCG_REGS		20000
+/* Half the object size: room for per-CPU charge caching, none for no charge. */
+#define MEMCG_MIN_BYTES_PER_REG	64
 
 long long saved_max_registrations = -1;
 
@@ -214,6 +220,45 @@ static void test_slab_empty_after_close(void)
 		   n, SLAB_SETTLE_MS);
 }
 
+static void remove_memcg(void)
+{
+	if (rmdir(MEMCG_DIR) && errno != ENOENT)
+		tap_diag("rmdir %s: %s", MEMCG_DIR, tap_errstr(errno));
+}
+
+/*
+ * Registrations live in kernel memory that the caller asked for, so the
+ * caller's memory cgroup pays: a cgroup limit bounds what a process can pin
+ * in the kernel through this device.
+ */
+static void test_memcg_charged(void)
+{
+	long long before, after;
+	char pid[32];
+	int fd, i;
+
+	ASSERT_TRUE(write_string(MEMCG_ROOT "/cgroup.subtree_control",
+				 "+memory"));
+	remove_memcg();
+	ASSERT_MSG(!mkdir(MEMCG_DIR, 0755), "mkdir %s: %s", MEMCG_DIR,
+		   tap_errstr(errno));
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	ASSERT_TRUE(write_string(MEMCG_DIR "/cgroup.procs", pid));
+
+	fd = umn_open();
+	ASSERT_TRUE(read_number(MEMCG_DIR "/memory.current", &before));
+	for (i = 0; i < MEMCG_REGS; i++)
+		ASSERT_OK(umn_register(fd, (__u64)(i + 1) * page_size,
+				       (__u64)(i + 2) * page_size, i));
+	ASSERT_TRUE(read_number(MEMCG_DIR "/memory.current", &after));
+	tap_diag("memory.current grew by %lld bytes for %d registrations",
+		 after - before, MEMCG_REGS);
+	EXPECT_MSG(after - before >= (long long)MEMCG_REGS * MEMCG_MIN_BYTES_PER_REG,
+		   "memory.current grew by %lld bytes, want >= %lld",
+		   after - before,
+		   (long long)MEMCG_REGS * MEMCG_MIN_BYTES_PER_REG);
+}
+
 DEFINE_CASES(limits,
 	{
 		.name = "limits: max_registrations caps an fd with ENOSPC, snapshot at open",
@@ -224,4 +269,9 @@ DEFINE_CASES(limits,
 	     "limits: delete_module with an fd open fails, the module stays"),
 	CASE(test_slab_empty_after_close,
 	     "limits: closing an fd empties the ummunotify_reg slab cache"),
+	{
+		.name = "limits: registrations are charged to the caller's memory cgroup",
+		.fn = test_memcg_charged,
+		.cleanup = remove_memcg,
+	},
 );
