@@ -1,0 +1,116 @@
+// The Node client: connect to a target's daemon, hand over the target's
+// userfaultfd (when we are the target), watch ranges, read and stream
+// reports, and check the counter page with one load.
+
+import * as grpc from '@grpc/grpc-js';
+import type { GetInfoResponse__Output } from '../../../proto/gen/ts/ummunotify/v1/GetInfoResponse.ts';
+import type { StreamEventsResponse__Output } from '../../../proto/gen/ts/ummunotify/v1/StreamEventsResponse.ts';
+import { native } from '../../../daemon/src/native.ts';
+import { ummunotifyV1, type UmmunotifyServiceClient } from '../../../daemon/src/proto.ts';
+import { mapCounter, type Counter } from './counter.ts';
+import { fromServiceError } from './errors.ts';
+import { fromWire, type Report } from './reports.ts';
+
+export interface Registration {
+  readonly cookie: bigint;
+  /** First watched byte. */
+  readonly start: bigint;
+  /** First byte after the range. */
+  readonly end: bigint;
+}
+
+export type Info = GetInfoResponse__Output;
+
+type Unary<Req, Res> = (request: Req, callback: (error: grpc.ServiceError | null, response?: Res) => void) => grpc.ClientUnaryCall;
+
+export class UmmunotifyClient {
+  private constructor(
+    private readonly stub: UmmunotifyServiceClient,
+    readonly socketPath: string,
+  ) {}
+
+  /** Connects to the daemon's gRPC socket, waiting up to `timeoutMs` for it to answer. */
+  static async connect(socketPath: string, timeoutMs = 10_000): Promise<UmmunotifyClient> {
+    const stub = new ummunotifyV1.UmmunotifyService(`unix:${socketPath}`, grpc.credentials.createInsecure());
+    await new Promise<void>((resolve, reject) =>
+      stub.waitForReady(Date.now() + timeoutMs, (e) => (e ? reject(new Error(`no daemon answers on ${socketPath}: ${e.message}`)) : resolve())),
+    );
+    return new UmmunotifyClient(stub, socketPath);
+  }
+
+  private call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
+    return new Promise((resolve, reject) =>
+      method.call(this.stub, request, (error, response) => (error || response === undefined ? reject(fromServiceError(error)) : resolve(response))),
+    );
+  }
+
+  /**
+   * Called by the target itself: creates a userfaultfd (UFFD_USER_MODE_ONLY,
+   * so no privilege is needed), hands it to the daemon, and closes our copy
+   * whatever happens, so that a dead daemon can never leave us blocked.
+   */
+  async attachSelf(): Promise<string> {
+    const uffd = native.createUffd();
+    try {
+      return (await this.call(this.stub.Attach, { fd: uffd })).engine;
+    } finally {
+      native.close(uffd);
+    }
+  }
+
+  /** Hands over an fd of ours by number (for tests and other handoffs); we keep our copy. */
+  async attachFd(fd: number): Promise<string> {
+    return (await this.call(this.stub.Attach, { fd })).engine;
+  }
+
+  info(): Promise<Info> {
+    return this.call(this.stub.GetInfo, {});
+  }
+
+  /** Registers one range or a batch; all or nothing. */
+  async register(regs: Registration | readonly Registration[]): Promise<void> {
+    const list = Array.isArray(regs) ? regs : [regs as Registration];
+    await this.call(this.stub.Register, { registrations: list.map((r) => ({ cookie: r.cookie.toString(), start: r.start.toString(), end: r.end.toString() })) });
+  }
+
+  /** Unregisters one cookie or a batch; all or nothing. */
+  async unregister(cookies: bigint | readonly bigint[]): Promise<void> {
+    const list = typeof cookies === 'bigint' ? [cookies] : cookies;
+    await this.call(this.stub.Unregister, { cookies: list.map(String) });
+  }
+
+  /** Drains the queue like read(2): invalidations, then Last; [] if nothing is pending. */
+  async readEvents(maxReports = 0): Promise<Report[]> {
+    const response = await this.call(this.stub.ReadEvents, { maxReports });
+    return response.reports.map(fromWire);
+  }
+
+  /**
+   * Every invalidation as it happens. Ends after a targetExited report, or
+   * when the caller stops iterating (the subscription is cancelled at once).
+   */
+  async *streamEvents(): AsyncGenerator<Report> {
+    const call = this.stub.StreamEvents({});
+    let done = false;
+    try {
+      for await (const message of call as AsyncIterable<StreamEventsResponse__Output>) {
+        for (const report of message.reports) yield fromWire(report);
+      }
+      done = true;
+    } catch (e) {
+      throw fromServiceError(e);
+    } finally {
+      if (!done) call.cancel();
+    }
+  }
+
+  /** Maps the counter page; check it with counter.changedSince(lastSeen). */
+  async counter(): Promise<Counter> {
+    const endpoint = await this.call(this.stub.GetCounterEndpoint, {});
+    return mapCounter(endpoint.socketPath, endpoint.sealedMemfd);
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { parseCtlArgs } from './ctl-args.ts';
+
+describe('ummunotifyctl arguments', () => {
+  it('finds the daemon by socket or by pid', () => {
+    expect(parseCtlArgs(['--socket', '/run/ummunotify/9.sock', 'info'])).toEqual({ socket: { path: '/run/ummunotify/9.sock' }, command: { name: 'info' } });
+    expect(parseCtlArgs(['--pid', '9', 'stream']).socket).toEqual({ pid: 9 });
+  });
+
+  it('reads addresses in hex or decimal', () => {
+    expect(parseCtlArgs(['--pid', '9', 'register', '5', '0x1000', '8192']).command).toEqual({ name: 'register', cookie: 5n, start: 4096n, end: 8192n });
+    expect(parseCtlArgs(['--pid', '9', 'unregister', '5', '6']).command).toEqual({ name: 'unregister', cookies: [5n, 6n] });
+  });
+
+  it('says what is wrong', () => {
+    expect(() => parseCtlArgs(['info'])).toThrow('give --socket PATH or --pid PID');
+    expect(() => parseCtlArgs(['--pid', '9', 'register', '1', '2'])).toThrow('register COOKIE START END');
+    expect(() => parseCtlArgs(['--pid', '9', 'frob'])).toThrow('unknown command');
+  });
+});

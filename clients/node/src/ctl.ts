@@ -1,0 +1,66 @@
+// ummunotifyctl: a target's daemon, for people at a terminal.
+
+import { defaultSocketDir, socketPathFor } from '../../../daemon/src/paths.ts';
+import { UmmunotifyClient } from './client.ts';
+import { CTL_USAGE, parseCtlArgs, type CtlArgs } from './ctl-args.ts';
+import { UmmunotifyError } from './errors.ts';
+import { describe } from './reports.ts';
+
+function socketPath(socket: CtlArgs['socket']): string {
+  return 'path' in socket ? socket.path : socketPathFor(socket.pid, defaultSocketDir(process.getuid?.() ?? 0, process.env));
+}
+
+async function run(args: CtlArgs): Promise<void> {
+  const out = (line: string) => void process.stdout.write(`${line}\n`);
+  const client = await UmmunotifyClient.connect(socketPath(args.socket));
+  try {
+    const command = args.command;
+    switch (command.name) {
+      case 'info':
+        out(JSON.stringify(await client.info(), null, 2));
+        break;
+      case 'register':
+        await client.register(command);
+        out(`registered cookie ${command.cookie}`);
+        break;
+      case 'unregister':
+        await client.unregister(command.cookies);
+        out(`unregistered ${command.cookies.join(', ')}`);
+        break;
+      case 'read':
+        for (const report of await client.readEvents()) out(describe(report));
+        break;
+      case 'stream':
+        for await (const report of client.streamEvents()) out(describe(report));
+        break;
+      case 'counter': {
+        const counter = await client.counter();
+        out(String(counter.value()));
+        counter.close();
+        break;
+      }
+    }
+  } finally {
+    client.close();
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args: CtlArgs;
+  try {
+    args = parseCtlArgs(argv);
+  } catch (e) {
+    process.stderr.write(`ummunotifyctl: ${(e as Error).message}\n${CTL_USAGE}\n`);
+    return 2;
+  }
+  try {
+    await run(args);
+    return 0;
+  } catch (e) {
+    const detail = e instanceof UmmunotifyError ? `${e.status}: ${e.message}${e.errnoName ? ` (${e.errnoName})` : ''}` : (e as Error).message;
+    process.stderr.write(`ummunotifyctl: ${detail}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

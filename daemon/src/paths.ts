@@ -1,0 +1,103 @@
+// Where a daemon's sockets live, and claiming them safely: a directory only
+// its owner can enter, a lock file against a second daemon for the same
+// target, and a stale socket removed only once nobody answers on it.
+
+import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+
+export interface DaemonPaths {
+  readonly dir: string;
+  readonly grpcSocket: string;
+  readonly counterSocket: string;
+  readonly lockFile: string;
+}
+
+/** Root uses /run/ummunotify; everyone else $XDG_RUNTIME_DIR/ummunotify (DESIGN section 5). */
+export function defaultSocketDir(uid: number, env: Readonly<Record<string, string | undefined>>): string {
+  if (uid === 0) return '/run/ummunotify';
+  const runtime = env['XDG_RUNTIME_DIR'];
+  if (runtime === undefined || runtime === '') throw new Error('XDG_RUNTIME_DIR is not set: pass --socket PATH');
+  return join(runtime, 'ummunotify');
+}
+
+/** The counter socket and lock file sit next to the gRPC socket. */
+export function daemonPaths(grpcSocket: string): DaemonPaths {
+  const base = grpcSocket.endsWith('.sock') ? grpcSocket.slice(0, -'.sock'.length) : grpcSocket;
+  const dir = grpcSocket.slice(0, Math.max(grpcSocket.lastIndexOf('/'), 0)) || '/';
+  return { dir, grpcSocket, counterSocket: `${base}.counter.sock`, lockFile: `${base}.lock` };
+}
+
+export function socketPathFor(pid: number, dir: string): string {
+  return join(dir, `${pid}.sock`);
+}
+
+/** Creates the directory 0700 if missing; refuses one that others could write into. */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = statSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
+  if (st.uid !== process.getuid?.()) throw new Error(`${dir} belongs to uid ${st.uid}, not to us`);
+  if ((st.mode & 0o022) !== 0) throw new Error(`${dir} is writable by others (mode ${(st.mode & 0o777).toString(8)}); fix it or choose another --socket`);
+}
+
+/** Resolves true if something accepts connections on the socket path. */
+export function socketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+function pidInLock(path: string): number | undefined {
+  try {
+    const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the lock file (O_EXCL, our pid inside). A lock left by a daemon that
+ * is gone, with nothing answering on its socket, is stale and replaced.
+ */
+export async function claim(paths: DaemonPaths): Promise<void> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(paths.lockFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+      const owner = pidInLock(paths.lockFile);
+      if ((owner !== undefined && processExists(owner)) || (await socketAnswers(paths.grpcSocket))) {
+        throw new Error(`another daemon (pid ${owner ?? 'unknown'}) serves this target: ${paths.lockFile}`);
+      }
+      rmSync(paths.lockFile, { force: true });
+    }
+  }
+  // The lock is ours, so sockets left here are stale, but only if nobody answers.
+  for (const socket of [paths.grpcSocket, paths.counterSocket]) {
+    if (await socketAnswers(socket)) throw new Error(`${socket} answers, though its lock was free`);
+    rmSync(socket, { force: true });
+  }
+}
+
+export function release(paths: DaemonPaths): void {
+  for (const file of [paths.grpcSocket, paths.counterSocket, paths.lockFile]) rmSync(file, { force: true });
+}

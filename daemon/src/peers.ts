@@ -1,0 +1,71 @@
+// Peer identity, checked on every connection at accept, before gRPC sees it.
+//
+// Our own net.Server accepts the Unix socket; we read SO_PEERCRED, refuse
+// uids that may not talk to us, and hand the rest to grpc-js through a
+// connection injector. grpc-js reports a call's peer as its socket's
+// remoteAddress, which a Unix socket lacks: we set it to a per-connection
+// tag, so that each call can learn which connection (and process) it came
+// from through the public getPeer().
+
+import type { Socket } from 'node:net';
+import { native, type PeerCred } from './native.ts';
+import { startTimeOf } from './target.ts';
+
+export interface Peer extends PeerCred {
+  readonly tag: string;
+  /** Start time of the peer process when it connected, to tell a pid's reuse apart. */
+  readonly startTime: string | undefined;
+}
+
+/** Who may connect: root, the target's uid, and the uids given with --allow-uid. */
+export function isAllowedUid(uid: number, allowed: ReadonlySet<number>): boolean {
+  return uid === 0 || allowed.has(uid);
+}
+
+interface SocketWithHandle {
+  readonly _handle?: { readonly fd?: number };
+}
+
+/** The fd under a connected net.Socket; Node keeps it in the (stable, if undocumented) handle. */
+export function socketFd(socket: Socket): number {
+  const fd = (socket as unknown as SocketWithHandle)._handle?.fd;
+  if (fd === undefined || fd < 0) throw new Error('socket has no file descriptor');
+  return fd;
+}
+
+export type Admission = { readonly ok: true; readonly peer: Peer } | { readonly ok: false; readonly reason: string; readonly cred?: PeerCred };
+
+export class PeerRegistry {
+  private readonly peers = new Map<string, Peer>();
+  private next = 1;
+
+  constructor(private readonly allowedUids: ReadonlySet<number>) {}
+
+  /** Checks a new connection; on success tags the socket and remembers the peer until it closes. */
+  admit(socket: Socket): Admission {
+    let cred: PeerCred;
+    try {
+      cred = native.peerCred(socketFd(socket));
+    } catch (e) {
+      return { ok: false, reason: `cannot read the peer's credentials: ${(e as Error).message}` };
+    }
+    if (!isAllowedUid(cred.uid, this.allowedUids)) {
+      return { ok: false, reason: `uid ${cred.uid} may not use this daemon (allowed: root, ${[...this.allowedUids].join(', ')}; see --allow-uid)`, cred };
+    }
+    const tag = `ummunotify-peer-${this.next++}`;
+    const peer: Peer = { ...cred, tag, startTime: startTimeOf(cred.pid) };
+    Object.defineProperty(socket, 'remoteAddress', { value: tag, configurable: true });
+    this.peers.set(tag, peer);
+    socket.once('close', () => this.peers.delete(tag));
+    return { ok: true, peer };
+  }
+
+  /** The peer of a call, from grpc-js's getPeer(). */
+  peerOf(call: { getPeer(): string }): Peer | undefined {
+    return this.peers.get(call.getPeer());
+  }
+
+  get size(): number {
+    return this.peers.size;
+  }
+}

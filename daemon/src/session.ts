@@ -1,0 +1,185 @@
+// The daemon's state for its one target: waiting for Attach, attached to an
+// engine, or past the target's exit. Every RPC goes through here; every
+// refusal is an RpcError with the status the contract names.
+
+import * as grpc from '@grpc/grpc-js';
+import type { GetInfoResponse } from '../../proto/gen/ts/ummunotify/v1/GetInfoResponse.ts';
+import type { MappingType__Output } from '../../proto/gen/ts/ummunotify/v1/MappingType.ts';
+import type { Report } from '../../proto/gen/ts/ummunotify/v1/Report.ts';
+import type { Logger } from './log.ts';
+import { native, type NativeEngine, type NativeRegistration } from './native.ts';
+import type { Peer } from './peers.ts';
+import { sourceName, targetExitedReport, toWireReport } from './reports.ts';
+import { RpcError, toRpcError } from './status.ts';
+import { StreamPump, type EventStream } from './stream-pump.ts';
+import { isSameProcess, type TargetIdentity } from './target.ts';
+
+export interface SessionOptions {
+  readonly maxRegistrations: number;
+  readonly busyPollMicros: number;
+  readonly counterSocket: string;
+  /** Uids besides root and the target's that may fetch the counter page. */
+  readonly allowedUids: readonly number[];
+}
+
+const MAPPING_NAMES: Readonly<Record<number, MappingType__Output>> = {
+  1: 'MAPPING_TYPE_ANONYMOUS',
+  2: 'MAPPING_TYPE_SHMEM',
+  3: 'MAPPING_TYPE_HUGETLB',
+  4: 'MAPPING_TYPE_FILE',
+};
+
+/** Whether a peer may hand over the target's fd: the target itself, or root. */
+export function mayAttach(target: TargetIdentity, peer: Peer): boolean {
+  return peer.uid === 0 || isSameProcess(target, peer.pid, peer.startTime);
+}
+
+export class Session {
+  private engine: NativeEngine | undefined;
+  private counterServer: { close(): void } | undefined;
+  private readonly pumps = new Set<StreamPump>();
+  private exited = false;
+  private readonly exitWatch: { close(): void };
+
+  constructor(
+    readonly target: TargetIdentity,
+    private readonly pidfd: number,
+    private readonly options: SessionOptions,
+    private readonly log: Logger,
+    private readonly onTargetExit: () => void,
+  ) {
+    this.exitWatch = native.watchPidfd(pidfd, () => this.targetExited());
+  }
+
+  get targetAlive(): boolean {
+    return !this.exited;
+  }
+
+  attach(peer: Peer, fd: number): 'ENGINE_UFFD' {
+    if (this.exited) throw new RpcError(grpc.status.FAILED_PRECONDITION, `the target (pid ${this.target.pid}) has exited`);
+    if (!mayAttach(this.target, peer)) {
+      throw new RpcError(
+        grpc.status.PERMISSION_DENIED,
+        `Attach must come from the target process itself (pid ${this.target.pid}) or root; this connection is pid ${peer.pid}, uid ${peer.uid}`,
+      );
+    }
+    if (this.engine !== undefined) throw new RpcError(grpc.status.FAILED_PRECONDITION, 'already attached: Attach is called once, by the target');
+    if (!Number.isInteger(fd) || fd < 0) throw new RpcError(grpc.status.INVALID_ARGUMENT, `fd ${fd} is not a file descriptor number`);
+
+    let taken: number;
+    try {
+      taken = native.pidfdGetfd(this.pidfd, fd);
+    } catch (e) {
+      const err = toRpcError(e);
+      if (err.errnoName === 'EBADF') throw new RpcError(grpc.status.INVALID_ARGUMENT, `the target has no open fd ${fd}`, err.errno, err.errnoName);
+      if (err.errnoName === 'ESRCH') throw new RpcError(grpc.status.FAILED_PRECONDITION, 'the target has exited', err.errno, err.errnoName);
+      throw err;
+    }
+
+    const kind = native.fdKind(taken);
+    if (kind !== 'uffd') {
+      native.close(taken);
+      if (kind === 'device') {
+        throw new RpcError(grpc.status.FAILED_PRECONDITION, `fd ${fd} is /dev/ummunotify, but this daemon has no device engine yet; hand over a userfaultfd`);
+      }
+      throw new RpcError(grpc.status.INVALID_ARGUMENT, `fd ${fd} of the target is neither a userfaultfd nor /dev/ummunotify`);
+    }
+
+    const engine = native.createUffdEngine({
+      uffd: taken,
+      pidfd: this.pidfd,
+      pid: this.target.pid,
+      maxRegistrations: this.options.maxRegistrations,
+      busyPollMicros: this.options.busyPollMicros,
+      onActivity: () => this.activity(),
+    });
+    const counterFd = engine.counterFd();
+    try {
+      this.counterServer = native.serveFd(this.options.counterSocket, counterFd, [this.target.uid, ...this.options.allowedUids]);
+    } catch (e) {
+      engine.close();
+      throw e;
+    } finally {
+      native.close(counterFd);
+    }
+    this.engine = engine;
+    this.log.log('info', 'attached', { engine: 'uffd', fd, features: engine.info().features.join(',') });
+    return 'ENGINE_UFFD';
+  }
+
+  info(): GetInfoResponse {
+    const base = { targetPid: this.target.pid, targetAlive: !this.exited, subscribers: this.pumps.size };
+    if (this.engine === undefined) return { ...base, engine: 'ENGINE_UNSPECIFIED', maxRegistrations: String(this.options.maxRegistrations) };
+    const i = this.engine.info();
+    return {
+      ...base,
+      engine: 'ENGINE_UFFD',
+      features: [...i.features],
+      sources: i.sources.map(sourceName),
+      blindSpots: [...i.blindSpots],
+      watchableMappings: i.watchableMappings.map((m) => MAPPING_NAMES[m] ?? 'MAPPING_TYPE_UNSPECIFIED'),
+      counter: i.counter.toString(),
+      registrations: String(i.registrations),
+      maxRegistrations: String(i.maxRegistrations),
+      pendingReports: String(i.pendingReports),
+    };
+  }
+
+  private attached(): NativeEngine {
+    if (this.engine === undefined) throw new RpcError(grpc.status.FAILED_PRECONDITION, 'not attached: the target must call Attach first');
+    return this.engine;
+  }
+
+  private mutable(): NativeEngine {
+    const engine = this.attached();
+    if (this.exited) throw new RpcError(grpc.status.FAILED_PRECONDITION, `the target (pid ${this.target.pid}) has exited; its address space is gone`);
+    return engine;
+  }
+
+  register(regs: readonly NativeRegistration[]): void {
+    this.mutable().register(regs);
+  }
+
+  unregister(cookies: readonly bigint[]): void {
+    this.mutable().unregister(cookies);
+  }
+
+  /** As read(2): INVAL reports, LAST once empty; after the target's exit and the drain, TargetExited. */
+  readEvents(maxReports: number): Report[] {
+    const engine = this.attached();
+    const reports = engine.readEvents(maxReports).map(toWireReport);
+    const room = maxReports === 0 || reports.length < maxReports;
+    if (this.exited && room && engine.info().pendingReports === 0) reports.push(targetExitedReport(this.target.pid));
+    return reports;
+  }
+
+  openStream(call: EventStream): void {
+    const engine = this.attached();
+    const pump = new StreamPump(call, engine.subscribe(), () => engine.info().counter, (p) => this.pumps.delete(p));
+    this.pumps.add(pump);
+    if (this.exited) pump.end(this.target.pid);
+  }
+
+  private activity(): void {
+    for (const pump of this.pumps) pump.pump();
+  }
+
+  /** The target is gone: streams drain and end with TargetExited; mutations now fail. */
+  private targetExited(): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.log.log('info', 'target exited', { pid: this.target.pid });
+    for (const pump of [...this.pumps]) pump.end(this.target.pid);
+    this.onTargetExit();
+  }
+
+  /** Orderly stop: streams end (OK status) after what is queued, then every fd is closed. */
+  close(): void {
+    for (const pump of [...this.pumps]) pump.end(this.exited ? this.target.pid : undefined);
+    this.exitWatch.close();
+    this.counterServer?.close();
+    this.counterServer = undefined;
+    this.engine?.close();
+    this.engine = undefined;
+  }
+}
