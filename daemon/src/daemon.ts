@@ -11,7 +11,7 @@ import { dirname } from 'node:path';
 import type { DaemonArgs } from './args.ts';
 import type { Logger } from './log.ts';
 import { native } from './native.ts';
-import { claim, daemonPaths, defaultSocketDir, ensurePrivateDir, release, socketPathFor, type DaemonPaths } from './paths.ts';
+import { claim, daemonPaths, defaultSocketDir, ensurePrivateDir, release, socketModes, socketPathFor, type DaemonPaths } from './paths.ts';
 import { PeerRegistry } from './peers.ts';
 import { packageDefinition, SERVICE_NAME, ummunotifyV1 } from './proto.ts';
 import { serviceHandlers } from './service.ts';
@@ -49,7 +49,8 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
 
   const grpcSocket = args.socket ?? socketPathFor(args.pid, defaultSocketDir(process.getuid?.() ?? 0, process.env));
   const paths = daemonPaths(grpcSocket);
-  ensurePrivateDir(dirname(grpcSocket));
+  const modes = socketModes(args.allowUids.length > 0);
+  ensurePrivateDir(dirname(grpcSocket), modes.dir);
   await claim(paths);
 
   let stopping: Promise<void> | undefined;
@@ -60,7 +61,7 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
   const session = new Session(
     target,
     pidfd,
-    { maxRegistrations: args.maxRegistrations, busyPollMicros: args.busyPollMicros, counterSocket: paths.counterSocket, allowedUids: args.allowUids },
+    { maxRegistrations: args.maxRegistrations, busyPollMicros: args.busyPollMicros, counterSocket: paths.counterSocket, counterSocketMode: modes.socket, allowedUids: args.allowUids },
     log,
     () => {
       health.setStatus('', 'NOT_SERVING');
@@ -87,7 +88,7 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
     injector.injectConnection(socket);
   });
   await listen(listener, paths.grpcSocket);
-  chmodSync(paths.grpcSocket, 0o600);
+  chmodSync(paths.grpcSocket, modes.socket);
   log.log('info', 'serving', { pid: args.pid, socket: paths.grpcSocket });
 
   function stop(reason: string): Promise<void> {

@@ -2,7 +2,7 @@
 // its owner can enter, a lock file against a second daemon for the same
 // target, and a stale socket removed only once nobody answers on it.
 
-import { closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
@@ -32,9 +32,20 @@ export function socketPathFor(pid: number, dir: string): string {
   return join(dir, `${pid}.sock`);
 }
 
-/** Creates the directory 0700 if missing; refuses one that others could write into. */
-export function ensurePrivateDir(dir: string): void {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+/**
+ * File modes: by default only our uid can reach the socket (directory 0700,
+ * socket 0600). Uids allowed with --allow-uid must be able to connect, so
+ * then the directory is searchable and the socket writable by all, and the
+ * peer-credential check at accept is what refuses everybody else.
+ */
+export function socketModes(allowOthers: boolean): { readonly dir: number; readonly socket: number } {
+  return allowOthers ? { dir: 0o711, socket: 0o666 } : { dir: 0o700, socket: 0o600 };
+}
+
+/** Creates the directory (0700, or `mode`) if missing; refuses one that others could write into. */
+export function ensurePrivateDir(dir: string, mode = 0o700): void {
+  mkdirSync(dir, { recursive: true, mode });
+  chmodSync(dir, mode);
   const st = statSync(dir);
   if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
   if (st.uid !== process.getuid?.()) throw new Error(`${dir} belongs to uid ${st.uid}, not to us`);

@@ -3,6 +3,7 @@
 // refusal is an RpcError with the status the contract names.
 
 import * as grpc from '@grpc/grpc-js';
+import { chmodSync } from 'node:fs';
 import type { GetInfoResponse } from '../../proto/gen/ts/ummunotify/v1/GetInfoResponse.ts';
 import type { MappingType__Output } from '../../proto/gen/ts/ummunotify/v1/MappingType.ts';
 import type { Report } from '../../proto/gen/ts/ummunotify/v1/Report.ts';
@@ -18,6 +19,8 @@ export interface SessionOptions {
   readonly maxRegistrations: number;
   readonly busyPollMicros: number;
   readonly counterSocket: string;
+  /** File mode of the counter socket (see socketModes). */
+  readonly counterSocketMode: number;
   /** Uids besides root and the target's that may fetch the counter page. */
   readonly allowedUids: readonly number[];
 }
@@ -96,6 +99,7 @@ export class Session {
     const counterFd = engine.counterFd();
     try {
       this.counterServer = native.serveFd(this.options.counterSocket, counterFd, [this.target.uid, ...this.options.allowedUids]);
+      chmodSync(this.options.counterSocket, this.options.counterSocketMode);
     } catch (e) {
       engine.close();
       throw e;

@@ -1,0 +1,24 @@
+// Thin wrappers for the system calls glibc 2.36 lacks, and small fd queries.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "errors.h"
+#include "fd.h"
+
+namespace ummu {
+
+Result<UniqueFd> PidfdOpen(int pid);
+// pidfd_getfd(2); EPERM becomes kind 'permission' with the likely reasons.
+Result<UniqueFd> PidfdGetfd(int pidfd, int target_fd);
+// userfaultfd(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY); no UFFDIO_API.
+Result<UniqueFd> CreateUffd();
+// "uffd", "device" or "other".
+Result<std::string> FdKind(int fd);
+Result<int> GetSeals(int fd);
+// The first address beyond the user address space (TASK_SIZE), probed once.
+uint64_t UserSpaceEnd();
+long PageSize();
+
+}  // namespace ummu

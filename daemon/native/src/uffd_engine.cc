@@ -1,0 +1,637 @@
+#include "uffd_engine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "counter_page.h"
+#include "coverage.h"
+#include "interval_index.h"
+#include "report_queue.h"
+#include "syscalls.h"
+
+// Debian 12's headers predate these (Linux 6.7+).
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1 << 15)
+#endif
+
+namespace ummu {
+
+namespace {
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "0x%" PRIx64, v);
+  return buf;
+}
+
+std::string RangeText(uint64_t a, uint64_t b) { return "[" + Hex(a) + ", " + Hex(b) + ")"; }
+
+uint64_t NowMicros() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
+}
+
+struct PrivateWritable {
+  uint64_t start, end;
+};
+
+// The private writable mappings ('rw-p') of a process: what fork makes COW.
+std::vector<PrivateWritable> ReadPrivateWritable(int pid) {
+  std::vector<PrivateWritable> out;
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::string line;
+  while (std::getline(maps, line)) {
+    uint64_t start = 0, end = 0;
+    char perms[8] = {};
+    if (sscanf(line.c_str(), "%" SCNx64 "-%" SCNx64 " %7s", &start, &end, perms) != 3) continue;
+    if (perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p') out.push_back({start, end});
+  }
+  return out;
+}
+
+// Whether every page of [a, b) is mapped in the process.
+bool FullyMapped(int pid, uint64_t a, uint64_t b) {
+  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
+  std::string line;
+  uint64_t pos = a;
+  while (std::getline(maps, line) && pos < b) {
+    uint64_t start = 0, end = 0;
+    if (sscanf(line.c_str(), "%" SCNx64 "-%" SCNx64, &start, &end) != 2) continue;
+    if (end <= pos) continue;
+    if (start > pos) return false;
+    pos = end;
+  }
+  return pos >= b;
+}
+
+class UffdEngine final : public Engine {
+ public:
+  UffdEngine(UffdEngineOptions options, ActivityCallback on_activity)
+      : uffd_(std::move(options.uffd)),
+        pidfd_(options.pidfd),
+        pid_(options.pid),
+        max_registrations_(options.max_registrations),
+        busy_poll_micros_(options.busy_poll_micros),
+        page_(static_cast<uint64_t>(PageSize())),
+        activity_(std::move(on_activity)) {}
+
+  ~UffdEngine() override { Close(); }
+
+  Status Init() {
+    int flags = fcntl(uffd_.get(), F_GETFL);
+    if (flags < 0 || fcntl(uffd_.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+      return Error::Sys(errno, SysMessage("fcntl(O_NONBLOCK) on the uffd", errno), ErrorKind::kInvalid);
+    }
+    Status api = NegotiateApi();
+    if (!api.ok()) return api;
+    auto counter = CounterPage::Create();
+    if (!counter.ok()) return counter.error();
+    counter_ = std::move(counter.value());
+    stop_.reset(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!stop_) return Error::Sys(errno, SysMessage("eventfd", errno));
+    thread_ = std::thread([this] { Run(); });
+    return Ok{};
+  }
+
+  EngineInfo Info() const override {
+    EngineInfo info;
+    info.features = features_;
+    info.sources = sources_;
+    info.blind_spots = blind_spots_;
+    info.watchable_mappings = watchable_;
+    info.max_registrations = max_registrations_;
+    info.counter = closed_ ? closed_counter_ : counter_.Load();
+    std::lock_guard<std::mutex> lock(mu_);
+    info.registrations = cookies_.size();
+    info.pending_reports = queue_.size();
+    info.subscribers = subscribers_.size();
+    info.target_gone = target_gone_;
+    return info;
+  }
+
+  Status Register(const std::vector<Registration>& regs) override {
+    if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
+    if (TargetGone()) return Error::Of(ErrorKind::kPrecondition, ESRCH, "the target process has exited");
+    const uint64_t limit = UserSpaceEnd();
+    std::unordered_set<uint64_t> batch;
+    for (size_t i = 0; i < regs.size(); i++) {
+      const Registration& r = regs[i];
+      std::string which = "registration " + std::to_string(i) + " (cookie " + std::to_string(r.cookie) + ")";
+      if (r.start >= r.end) {
+        return Error::Of(ErrorKind::kInvalid, EINVAL, which + ": start " + Hex(r.start) + " must be below end " + Hex(r.end));
+      }
+      if (r.end > limit) {
+        return Error::Of(ErrorKind::kInvalid, EINVAL, which + ": end " + Hex(r.end) + " is beyond the user address space (" + Hex(limit) + ")");
+      }
+      if (!batch.insert(r.cookie).second) {
+        return Error::Of(ErrorKind::kInvalid, EINVAL, which + ": the cookie appears twice in the batch");
+      }
+      if (cookies_.count(r.cookie) != 0) {  // only this thread writes cookies_
+        return Error::Of(ErrorKind::kExists, EINVAL, which + ": the cookie is already registered");
+      }
+    }
+    if (cookies_.size() + regs.size() > max_registrations_) {
+      return Error::Of(ErrorKind::kExhausted, ENOSPC,
+                       "registering " + std::to_string(regs.size()) + " more would exceed the limit of " +
+                           std::to_string(max_registrations_) + " registrations (" + std::to_string(cookies_.size()) + " held)");
+    }
+    if (regs.empty()) return Ok{};
+    SweepStrays();
+
+    // Index first, so that an invalidation racing with the UFFDIO_REGISTERs
+    // is reported rather than lost; rolled back on failure.
+    std::vector<PageRange> need;
+    uint64_t seq;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const Registration& r : regs) {
+        index_.Insert(r.cookie, r.start, r.end);
+        cookies_.emplace(r.cookie, Span{r.start, r.end});
+        for (const PageRange& p : coverage_.Add(PageFloor(r.start), PageCeil(r.end))) need.push_back(p);
+      }
+      seq = unmap_seq_;
+    }
+    need = Normalize(std::move(need));
+
+    // The ioctls take the target's mmap lock: never under mu_, which the
+    // event thread needs after each read.
+    size_t done = 0;
+    int err = 0;
+    for (; done < need.size(); done++) {
+      uffdio_register reg{};
+      reg.range.start = need[done].start;
+      reg.range.len = need[done].end - need[done].start;
+      reg.mode = UFFDIO_REGISTER_MODE_WP;
+      if (ioctl(uffd_.get(), UFFDIO_REGISTER, &reg) != 0) {
+        err = errno;
+        break;
+      }
+    }
+    if (err != 0) {
+      for (size_t i = 0; i < done; i++) KernelUnregister(need[i]);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const Registration& r : regs) {
+          index_.Erase(r.cookie, r.start);
+          cookies_.erase(r.cookie);
+          PurgeLocked(r.cookie);
+          coverage_.Remove(PageFloor(r.start), PageCeil(r.end));
+        }
+      }
+      return RegisterError(need[done], err, regs);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    Coverage::State state = unmap_seq_ == seq ? Coverage::State::kRegistered : Coverage::State::kUnknown;
+    for (const PageRange& p : need) coverage_.Mark(p.start, p.end, state);
+    return Ok{};
+  }
+
+  Status Unregister(const std::vector<uint64_t>& cookies) override {
+    if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
+    std::unordered_set<uint64_t> batch;
+    for (uint64_t c : cookies) {
+      if (cookies_.count(c) == 0) return Error::Of(ErrorKind::kNotFound, EINVAL, "cookie " + std::to_string(c) + " is not registered");
+      if (!batch.insert(c).second) return Error::Of(ErrorKind::kInvalid, EINVAL, "cookie " + std::to_string(c) + " appears twice in the batch");
+    }
+    SweepStrays();
+    std::vector<PageRange> drop;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (uint64_t c : cookies) {
+        auto it = cookies_.find(c);
+        index_.Erase(c, it->second.start);
+        PurgeLocked(c);
+        for (const PageRange& p : coverage_.Remove(PageFloor(it->second.start), PageCeil(it->second.end))) drop.push_back(p);
+        cookies_.erase(it);
+      }
+    }
+    if (!TargetGone()) {
+      for (const PageRange& p : Normalize(std::move(drop))) KernelUnregister(p);
+    }
+    return Ok{};
+  }
+
+  Result<std::vector<Report>> ReadEvents(size_t max) override {
+    if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
+    std::vector<Report> out;
+    std::unique_lock<std::mutex> lock(mu_);
+    AwaitProcessed(&lock);
+    Report r;
+    while ((max == 0 || out.size() < max) && queue_.Pop(&r)) {
+      out.push_back(r);
+      last_owed_ = true;
+    }
+    if (queue_.empty() && (max == 0 || out.size() < max) && (last_owed_ || processed_ != last_counter_)) {
+      Report last;
+      last.type = Report::Type::kLast;
+      last.counter = processed_;
+      out.push_back(last);
+      last_counter_ = processed_;
+      last_owed_ = false;
+    }
+    return out;
+  }
+
+  Result<uint64_t> Subscribe() override {
+    if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
+    std::lock_guard<std::mutex> lock(mu_);
+    uint64_t id = next_subscriber_++;
+    subscribers_.emplace(id, ReportQueue());
+    return id;
+  }
+
+  std::vector<Report> Take(uint64_t subscriber, size_t max) override {
+    std::vector<Report> out;
+    std::unique_lock<std::mutex> lock(mu_);
+    if (!closed_) AwaitProcessed(&lock);
+    auto it = subscribers_.find(subscriber);
+    if (it == subscribers_.end()) return out;
+    Report r;
+    while ((max == 0 || out.size() < max) && it->second.Pop(&r)) out.push_back(r);
+    return out;
+  }
+
+  size_t Pending(uint64_t subscriber) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = subscribers_.find(subscriber);
+    return it == subscribers_.end() ? 0 : it->second.size();
+  }
+
+  void Unsubscribe(uint64_t subscriber) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    subscribers_.erase(subscriber);
+  }
+
+  Result<UniqueFd> CounterFd() override {
+    if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
+    return counter_.ReadOnlyFd();
+  }
+
+  void Close() override {
+    if (closed_) return;
+    if (thread_.joinable()) {
+      uint64_t one = 1;
+      ssize_t ignored = write(stop_.get(), &one, sizeof one);
+      (void)ignored;
+      thread_.join();
+    }
+    closed_counter_ = counter_.Load();
+    closed_ = true;
+    uffd_.reset();  // releases the target and drops its kernel-side registrations
+    stop_.reset();
+    counter_.Reset();
+    std::lock_guard<std::mutex> lock(mu_);
+    index_.Clear();
+    cookies_.clear();
+    coverage_.Clear();
+    queue_.Clear();
+    subscribers_.clear();
+    strays_.clear();
+  }
+
+ private:
+  struct Span {
+    uint64_t start, end;
+  };
+
+  uint64_t PageFloor(uint64_t a) const { return a & ~(page_ - 1); }
+  uint64_t PageCeil(uint64_t a) const { return (a + page_ - 1) & ~(page_ - 1); }
+
+  static std::vector<PageRange> Normalize(std::vector<PageRange> v) {
+    std::sort(v.begin(), v.end(), [](const PageRange& a, const PageRange& b) { return a.start < b.start; });
+    std::vector<PageRange> out;
+    for (const PageRange& p : v) {
+      if (!out.empty() && p.start <= out.back().end) {
+        out.back().end = std::max(out.back().end, p.end);
+      } else {
+        out.push_back(p);
+      }
+    }
+    return out;
+  }
+
+  // The event thread bumps the counter before it reads an event and queues
+  // the reports right after: wait (briefly; it never waits on anything) for
+  // every event whose bump is already visible, so that a read after the
+  // target's syscall returned sees its reports, as with the device.
+  void AwaitProcessed(std::unique_lock<std::mutex>* lock) {
+    const uint64_t seen = counter_.Load();
+    processed_cv_.wait_for(*lock, std::chrono::milliseconds(100), [&] { return processed_ >= seen; });
+  }
+
+  bool TargetGone() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return target_gone_;
+  }
+
+  Status NegotiateApi() {
+    uint64_t want = UFFD_FEATURE_EVENT_UNMAP | UFFD_FEATURE_EVENT_REMOVE | UFFD_FEATURE_EVENT_REMAP |
+                    UFFD_FEATURE_EVENT_FORK | UFFD_FEATURE_WP_ASYNC;
+    bool fork_denied = false;
+    uffdio_api api{};
+    for (;;) {
+      api = uffdio_api{};
+      api.api = UFFD_API;
+      api.features = want;
+      if (ioctl(uffd_.get(), UFFDIO_API, &api) == 0) break;
+      int err = errno;
+      if (err == EPERM && (want & UFFD_FEATURE_EVENT_FORK)) {
+        want &= ~static_cast<uint64_t>(UFFD_FEATURE_EVENT_FORK);
+        fork_denied = true;
+        continue;
+      }
+      if (err == EINVAL && (want & UFFD_FEATURE_WP_ASYNC)) {
+        want &= ~static_cast<uint64_t>(UFFD_FEATURE_WP_ASYNC);
+        continue;
+      }
+      return Error::Sys(err, SysMessage("UFFDIO_API on the uffd (already initialised, or not a userfaultfd?)", err),
+                        ErrorKind::kPrecondition);
+    }
+    wp_async_ = (want & UFFD_FEATURE_WP_ASYNC) != 0;
+    features_ = {"event_unmap", "event_remove", "event_remap"};
+    sources_ = {Source::kUnmap, Source::kMadvise, Source::kMremap};
+    if (want & UFFD_FEATURE_EVENT_FORK) {
+      features_.push_back("event_fork");
+      sources_.push_back(Source::kFork);
+    }
+    if (wp_async_) features_.push_back("wp_async");
+    watchable_ = {MappingType::kAnonymous};
+    // WP_ASYNC lets WP-only registration cover any memory type; otherwise
+    // shmem and hugetlbfs need WP_HUGETLBFS_SHMEM (pte markers).
+    if (wp_async_ || (api.features & UFFD_FEATURE_WP_HUGETLBFS_SHMEM)) {
+      watchable_.push_back(MappingType::kShmem);
+      watchable_.push_back(MappingType::kHugetlb);
+    }
+    if (wp_async_) watchable_.push_back(MappingType::kFile);
+    blind_spots_ = {"page migration (no uffd event)", "swap-out and MADV_PAGEOUT/MADV_COLD (no uffd event)",
+                    "shmdt (no uffd event)", "KSM merging and THP collapse (no uffd event)",
+                    "read-only shared mappings (cannot be registered)"};
+    if (wp_async_) blind_spots_.push_back("file mappings: truncation and page-cache eviction (no uffd event)");
+    if (fork_denied) blind_spots_.push_back("fork: needs CAP_SYS_PTRACE");
+    return Ok{};
+  }
+
+  Error RegisterError(const PageRange& p, int err, const std::vector<Registration>& regs) const {
+    std::string why;
+    const bool unmapped = (err == EINVAL || err == ENOMEM) && !FullyMapped(pid_, p.start, p.end);
+    switch (unmapped ? ENOMEM : err) {
+      case ENOMEM: why = "part of the range is not mapped"; break;
+      case EINVAL: why = "the range holds memory this engine cannot watch (it watches anonymous, shmem and hugetlbfs memory" +
+                         std::string(wp_async_ ? " and writable file mappings" : "") + ")"; break;
+      case EPERM: why = "the mapping can never be written (a read-only shared file mapping?) and cannot be watched"; break;
+      case EBUSY: why = "another userfaultfd already watches these pages"; break;
+      case ESRCH: why = "the target's address space is gone"; break;
+      default: why = "UFFDIO_REGISTER failed"; break;
+    }
+    std::string msg = SysMessage("cannot watch pages " + RangeText(p.start, p.end), err) + ": " + why;
+    for (const Registration& r : regs) {
+      if (r.start < p.end && r.end > p.start) {
+        msg += " (cookie " + std::to_string(r.cookie) + ", bytes " + RangeText(r.start, r.end) + ")";
+        break;
+      }
+    }
+    return Error::Of(ErrorKind::kPrecondition, err, msg);
+  }
+
+  void KernelUnregister(const PageRange& p) {
+    uffdio_range range{p.start, p.end - p.start};
+    // Best effort: the pages may be gone or hold something else by now.
+    ioctl(uffd_.get(), UFFDIO_UNREGISTER, &range);
+  }
+
+  // A moved mapping keeps its uffd registration at the new address; drop it
+  // there unless a registration covers it.
+  void SweepStrays() {
+    std::vector<PageRange> drop;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (strays_.empty()) return;
+      for (const PageRange& s : strays_) {
+        for (const PageRange& u : coverage_.Uncovered(s.start, s.end)) drop.push_back(u);
+      }
+      strays_.clear();
+    }
+    if (TargetGone()) return;
+    for (const PageRange& p : Normalize(std::move(drop))) KernelUnregister(p);
+  }
+
+  void PurgeLocked(uint64_t cookie) {
+    queue_.Remove(cookie);
+    for (auto& [id, q] : subscribers_) q.Remove(cookie);
+  }
+
+  void InvalidateLocked(uint64_t a, uint64_t b, Source source, uint32_t weight) {
+    index_.ForEachOverlap(a, b, [&](uint64_t cookie, uint64_t s, uint64_t e) {
+      queue_.Add(cookie, s, e, a, b, source, weight);
+      for (auto& [id, q] : subscribers_) q.Add(cookie, s, e, a, b, source, weight);
+    });
+  }
+
+  // ---- the event thread ----
+
+  void Run() {
+    uint64_t gen = 0;
+    bool watch_pid = pidfd_ >= 0;
+    bool watch_uffd = true;
+    for (;;) {
+      pollfd fds[3] = {{stop_.get(), POLLIN, 0},
+                       {watch_uffd ? uffd_.get() : -1, POLLIN, 0},
+                       {watch_pid ? pidfd_ : -1, POLLIN, 0}};
+      if (poll(fds, 3, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[0].revents != 0) return;
+      if (fds[2].revents != 0) {
+        watch_pid = false;
+        {
+          std::lock_guard<std::mutex> lock(mu_);
+          target_gone_ = true;
+        }
+        activity_();
+      }
+      if (fds[1].revents & POLLIN) {
+        if (!Drain(&gen)) return;
+      } else if (fds[1].revents & (POLLERR | POLLHUP | POLLNVAL)) {
+        watch_uffd = false;
+      }
+    }
+  }
+
+  // Reads events while the uffd stays readable (and during the busy-poll
+  // window after the last one).  False when asked to stop.
+  bool Drain(uint64_t* gen) {
+    for (;;) {
+      // The counter moves before the read that lets the target's syscall return.
+      counter_.Store(++*gen);
+      uffd_msg msg;
+      ssize_t n = read(uffd_.get(), &msg, sizeof msg);
+      bool handled = false;
+      if (n == static_cast<ssize_t>(sizeof msg)) {
+        try {
+          Handle(msg, *gen);
+          handled = true;
+        } catch (...) {  // bad_alloc: nothing may escape this thread
+        }
+      }
+      if (!handled) {
+        std::lock_guard<std::mutex> lock(mu_);
+        processed_ = *gen;
+      }
+      processed_cv_.notify_all();
+      activity_();
+      const uint64_t deadline = busy_poll_micros_ ? NowMicros() + busy_poll_micros_ : 0;
+      for (;;) {
+        pollfd fds[2] = {{uffd_.get(), POLLIN, 0}, {stop_.get(), POLLIN, 0}};
+        int rc = poll(fds, 2, 0);
+        if (rc > 0 && fds[1].revents != 0) return false;
+        if (rc > 0 && (fds[0].revents & POLLIN)) break;
+        if (busy_poll_micros_ == 0 || NowMicros() >= deadline) return true;
+      }
+    }
+  }
+
+  void Handle(const uffd_msg& msg, uint64_t gen) {
+    if (msg.event != UFFD_EVENT_UNMAP && msg.event != UFFD_EVENT_REMAP) last_remap_ = {};
+    switch (msg.event) {
+      case UFFD_EVENT_UNMAP: {
+        // A moving mremap sends REMAP, then UNMAP of the same old range: one
+        // operation, reported as Mremap (two invalidations: no HINT, as the
+        // device reports it).
+        const bool part_of_remap = last_remap_.len != 0 && msg.arg.remove.start == last_remap_.from &&
+                                   msg.arg.remove.end == last_remap_.from + last_remap_.len;
+        last_remap_ = {};
+        std::lock_guard<std::mutex> lock(mu_);
+        InvalidateLocked(msg.arg.remove.start, msg.arg.remove.end, part_of_remap ? Source::kMremap : Source::kUnmap, 1);
+        coverage_.Mark(msg.arg.remove.start, msg.arg.remove.end, Coverage::State::kUnregistered);
+        unmap_seq_++;
+        processed_ = gen;
+        return;
+      }
+      case UFFD_EVENT_REMOVE: {
+        std::lock_guard<std::mutex> lock(mu_);
+        InvalidateLocked(msg.arg.remove.start, msg.arg.remove.end, Source::kMadvise, 1);
+        processed_ = gen;
+        return;
+      }
+      case UFFD_EVENT_REMAP: {
+        const uint64_t from = msg.arg.remap.from, to = msg.arg.remap.to, len = msg.arg.remap.len;
+        last_remap_ = {from, len};
+        std::lock_guard<std::mutex> lock(mu_);
+        InvalidateLocked(from, from + len, Source::kMremap, 1);
+        coverage_.Mark(from, from + len, Coverage::State::kUnregistered);
+        for (const PageRange& u : coverage_.Mark(to, to + len, Coverage::State::kRegistered)) {
+          if (strays_.size() < kMaxStrays) strays_.push_back(u);
+        }
+        unmap_seq_++;
+        processed_ = gen;
+        return;
+      }
+      case UFFD_EVENT_FORK: {
+        ::close(static_cast<int>(msg.arg.fork.ufd));  // the child's uffd: releases the child
+        std::vector<PrivateWritable> cow = ReadPrivateWritable(pid_);
+        std::lock_guard<std::mutex> lock(mu_);
+        for (const PrivateWritable& m : cow) InvalidateLocked(m.start, m.end, Source::kFork, 1);
+        processed_ = gen;
+        return;
+      }
+      case UFFD_EVENT_PAGEFAULT: {
+        // Nothing is write-protected, so this should not happen; never leave
+        // the target waiting.
+        uffdio_writeprotect wp{};
+        wp.range.start = msg.arg.pagefault.address & ~(page_ - 1);
+        wp.range.len = page_;
+        wp.mode = 0;
+        ioctl(uffd_.get(), UFFDIO_WRITEPROTECT, &wp);
+        uffdio_range wake{wp.range.start, page_};
+        ioctl(uffd_.get(), UFFDIO_WAKE, &wake);
+        break;
+      }
+      default:
+        break;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    processed_ = gen;
+  }
+
+  static constexpr size_t kMaxStrays = 4096;
+
+  // Event thread only.
+  struct {
+    uint64_t from, len;
+  } last_remap_{};
+
+  // Immutable after Init.
+  UniqueFd uffd_;
+  UniqueFd stop_;
+  const int pidfd_;
+  const int pid_;
+  const size_t max_registrations_;
+  const uint32_t busy_poll_micros_;
+  const uint64_t page_;
+  ActivityCallback activity_;
+  CounterPage counter_;
+  bool wp_async_ = false;
+  std::vector<std::string> features_;
+  std::vector<Source> sources_;
+  std::vector<std::string> blind_spots_;
+  std::vector<MappingType> watchable_;
+  std::thread thread_;
+
+  // JavaScript thread only.
+  bool closed_ = false;
+  uint64_t closed_counter_ = 0;
+
+  // Shared with the event thread.  The JavaScript thread is the only writer
+  // of index_, cookies_ and the reference counts in coverage_.
+  mutable std::mutex mu_;
+  std::condition_variable processed_cv_;
+  IntervalIndex index_;
+  std::unordered_map<uint64_t, Span> cookies_;
+  Coverage coverage_;
+  ReportQueue queue_;
+  std::map<uint64_t, ReportQueue> subscribers_;
+  uint64_t next_subscriber_ = 1;
+  std::vector<PageRange> strays_;
+  uint64_t unmap_seq_ = 0;
+  uint64_t processed_ = 0;      // the counter value whose event is fully queued
+  uint64_t last_counter_ = 0;   // the counter in the last LAST report
+  bool last_owed_ = false;      // INVALs were read since the last LAST
+  bool target_gone_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> CreateUffdEngine(UffdEngineOptions options, ActivityCallback on_activity) {
+  if (!options.uffd) return Error::Of(ErrorKind::kInvalid, EBADF, "no uffd given");
+  auto engine = std::make_unique<UffdEngine>(std::move(options), std::move(on_activity));
+  Status status = engine->Init();
+  if (!status.ok()) return status.error();
+  return std::unique_ptr<Engine>(std::move(engine));
+}
+
+}  // namespace ummu

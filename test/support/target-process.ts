@@ -1,0 +1,92 @@
+// The test side of a target process: start it, ask it to do things, start a
+// real daemon for it, and clean everything up.
+
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { spawnDaemon, type SpawnedDaemon } from '../../clients/node/src/spawn.ts';
+import type { TargetReply, TargetRequest } from './target-protocol.ts';
+
+const TARGET_MAIN = fileURLToPath(new URL('./target-main.ts', import.meta.url));
+
+/** A failed target request, with the daemon's status and errno when there were any. */
+export class TargetError extends Error {
+  constructor(
+    message: string,
+    readonly status?: string,
+    readonly errnoName?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class TargetProcess {
+  private next = 1;
+  private readonly waiting = new Map<number, (reply: TargetReply) => void>();
+  readonly exited: Promise<number | null>;
+
+  private constructor(
+    readonly child: ChildProcess,
+    readonly pid: number,
+  ) {
+    child.on('message', (reply: TargetReply) => {
+      this.waiting.get(reply.id)?.(reply);
+      this.waiting.delete(reply.id);
+    });
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  static start(): Promise<TargetProcess> {
+    // Advanced serialization carries bigints (addresses, cookies) intact.
+    const child = fork(TARGET_MAIN, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    return new Promise((resolve, reject) => {
+      child.once('message', (hello: TargetReply) => resolve(new TargetProcess(child, hello.result as number)));
+      child.once('error', reject);
+      child.once('exit', (code) => reject(new Error(`target exited (${code}) before it was ready`)));
+    });
+  }
+
+  /** Asks the target to do something; rejects with a TargetError carrying the daemon's status. */
+  do<T = unknown>(req: TargetRequest): Promise<T> {
+    const id = this.next++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, (reply) =>
+        reply.ok ? resolve(reply.result as T) : reject(new TargetError(reply.error?.message ?? 'failed', reply.error?.status, reply.error?.errnoName)),
+      );
+      this.child.send({ id, req });
+    });
+  }
+
+  kill(): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+    return this.exited;
+  }
+}
+
+export interface Sidecar {
+  readonly target: TargetProcess;
+  readonly daemon: SpawnedDaemon;
+  readonly dir: string;
+  close(): Promise<void>;
+}
+
+/** A target with its own daemon, connected and (unless told otherwise) attached. */
+export async function startSidecar(options: { attach?: boolean; daemonArgs?: readonly string[] } = {}): Promise<Sidecar> {
+  const target = await TargetProcess.start();
+  const dir = mkdtempSync(join(tmpdir(), 'umn-test-'));
+  const daemon = await spawnDaemon(target.pid, ['--socket', join(dir, 'd.sock'), '--exit-grace-ms', '100', '--log-level', 'warn', ...(options.daemonArgs ?? [])]);
+  await target.do({ op: 'connect', socket: daemon.socket });
+  if (options.attach ?? true) await target.do({ op: 'attach' });
+  return {
+    target,
+    daemon,
+    dir,
+    async close() {
+      await target.kill();
+      await daemon.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

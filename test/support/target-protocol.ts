@@ -1,0 +1,42 @@
+// What a test asks of its target process, and what comes back. The target
+// (target-main.ts) is a real process doing real memory operations and
+// talking to its daemon through clients/node, as an MPI rank would.
+
+import type { Registration } from '../../clients/node/src/client.ts';
+import type { Report } from '../../clients/node/src/reports.ts';
+
+export type TargetRequest =
+  | { readonly op: 'connect'; readonly socket: string }
+  | { readonly op: 'attach' }
+  | { readonly op: 'attachFd'; readonly fd: number }
+  | { readonly op: 'openFile'; readonly path: string }
+  | { readonly op: 'register'; readonly regs: readonly Registration[] }
+  | { readonly op: 'unregister'; readonly cookies: readonly bigint[] }
+  | { readonly op: 'readEvents' }
+  | { readonly op: 'mapCounter' }
+  | { readonly op: 'counter' }
+  | { readonly op: 'mmap'; readonly pages: number }
+  | { readonly op: 'mmapFixed'; readonly addr: bigint; readonly pages: number }
+  | { readonly op: 'mmapShared'; readonly pages: number }
+  | { readonly op: 'mmapFile'; readonly path: string; readonly pages: number }
+  | { readonly op: 'munmap'; readonly addr: bigint; readonly pages: number }
+  | { readonly op: 'madvise'; readonly addr: bigint; readonly pages: number }
+  | { readonly op: 'mremap'; readonly addr: bigint; readonly pages: number; readonly to: bigint }
+  | { readonly op: 'brkGrow'; readonly pages: number }
+  | { readonly op: 'brkShrink'; readonly pages: number }
+  | { readonly op: 'write'; readonly addr: bigint; readonly value: number }
+  | { readonly op: 'forkThenWrite'; readonly addr: bigint }
+  /** munmap+mmap(MAP_FIXED) of one watched page, `cycles` times; counts cycles where the counter had not moved when munmap returned. */
+  | { readonly op: 'counterLoop'; readonly addr: bigint; readonly cycles: number }
+  /** One thread munmaps/remaps watched memory while another registers, `rounds` times. */
+  | { readonly op: 'racingRegister'; readonly rounds: number }
+  | { readonly op: 'exit'; readonly code: number };
+
+export interface TargetReply {
+  readonly id: number;
+  readonly ok: boolean;
+  readonly result?: unknown;
+  readonly error?: { readonly message: string; readonly status?: string; readonly errnoName?: string };
+}
+
+export type { Registration, Report };
