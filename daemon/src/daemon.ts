@@ -49,7 +49,9 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
 
   const grpcSocket = args.socket ?? socketPathFor(args.pid, defaultSocketDir(process.getuid?.() ?? 0, process.env));
   const paths = daemonPaths(grpcSocket);
-  const modes = socketModes(args.allowUids.length > 0);
+  // Open the modes when anyone but us must connect (allowed uids, or a target
+  // of another uid than the daemon's); the peer check then does the refusing.
+  const modes = socketModes(args.allowUids.length > 0 || target.uid !== process.getuid?.());
   ensurePrivateDir(dirname(grpcSocket), modes.dir);
   await claim(paths);
 

@@ -72,7 +72,7 @@ async function racingRegister(rounds: number): Promise<number> {
 async function handle(req: TargetRequest): Promise<unknown> {
   switch (req.op) {
     case 'connect':
-      client = await UmmunotifyClient.connect(req.socket);
+      client = await UmmunotifyClient.connect(req.socket, req.timeoutMs);
       return process.pid;
     case 'attach':
       return connected().attachSelf();
@@ -86,6 +86,8 @@ async function handle(req: TargetRequest): Promise<unknown> {
       return connected().unregister(req.cookies);
     case 'readEvents':
       return connected().readEvents();
+    case 'info':
+      return connected().info();
     case 'mapCounter':
       return (await mappedCounter()).value();
     case 'counter':

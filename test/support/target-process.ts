@@ -2,7 +2,7 @@
 // real daemon for it, and clean everything up.
 
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,9 +38,15 @@ export class TargetProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  static start(): Promise<TargetProcess> {
+  /** Starts a target, as another user if `uid` is given (tests run as root). */
+  static start(uid?: number): Promise<TargetProcess> {
     // Advanced serialization carries bigints (addresses, cookies) intact.
-    const child = fork(TARGET_MAIN, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(TARGET_MAIN, [], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      ...(uid === undefined ? {} : { uid, gid: uid }),
+    });
     return new Promise((resolve, reject) => {
       child.once('message', (hello: TargetReply) => resolve(new TargetProcess(child, hello.result as number)));
       child.once('error', reject);
@@ -72,11 +78,24 @@ export interface Sidecar {
   close(): Promise<void>;
 }
 
+export interface SidecarOptions {
+  /** Attach the target's uffd at once (default true). */
+  readonly attach?: boolean;
+  readonly daemonArgs?: readonly string[];
+  readonly targetUid?: number;
+  readonly daemonUid?: number;
+}
+
 /** A target with its own daemon, connected and (unless told otherwise) attached. */
-export async function startSidecar(options: { attach?: boolean; daemonArgs?: readonly string[] } = {}): Promise<Sidecar> {
-  const target = await TargetProcess.start();
+export async function startSidecar(options: SidecarOptions = {}): Promise<Sidecar> {
+  const target = await TargetProcess.start(options.targetUid);
   const dir = mkdtempSync(join(tmpdir(), 'umn-test-'));
-  const daemon = await spawnDaemon(target.pid, ['--socket', join(dir, 'd.sock'), '--exit-grace-ms', '100', '--log-level', 'warn', ...(options.daemonArgs ?? [])]);
+  if (options.daemonUid !== undefined) chownSync(dir, options.daemonUid, options.daemonUid);
+  const daemon = await spawnDaemon(
+    target.pid,
+    ['--socket', join(dir, 'd.sock'), '--exit-grace-ms', '100', '--log-level', 'warn', ...(options.daemonArgs ?? [])],
+    options.daemonUid === undefined ? {} : { uid: options.daemonUid },
+  );
   await target.do({ op: 'connect', socket: daemon.socket });
   if (options.attach ?? true) await target.do({ op: 'attach' });
   return {

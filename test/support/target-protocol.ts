@@ -6,13 +6,14 @@ import type { Registration } from '../../clients/node/src/client.ts';
 import type { Report } from '../../clients/node/src/reports.ts';
 
 export type TargetRequest =
-  | { readonly op: 'connect'; readonly socket: string }
+  | { readonly op: 'connect'; readonly socket: string; readonly timeoutMs?: number }
   | { readonly op: 'attach' }
   | { readonly op: 'attachFd'; readonly fd: number }
   | { readonly op: 'openFile'; readonly path: string }
   | { readonly op: 'register'; readonly regs: readonly Registration[] }
   | { readonly op: 'unregister'; readonly cookies: readonly bigint[] }
   | { readonly op: 'readEvents' }
+  | { readonly op: 'info' }
   | { readonly op: 'mapCounter' }
   | { readonly op: 'counter' }
   | { readonly op: 'mmap'; readonly pages: number }

@@ -32,10 +32,17 @@ export function parseReadyLine(line: string): { socket: string; counterSocket: s
   return undefined;
 }
 
-export function spawnDaemon(pid: number, args: readonly string[] = [], stderr: 'inherit' | 'ignore' | 'pipe' = 'inherit'): Promise<SpawnedDaemon> {
+export interface SpawnOptions {
+  readonly stderr?: 'inherit' | 'ignore' | 'pipe';
+  /** Run the daemon as this user (and group of the same number); needs privilege. */
+  readonly uid?: number;
+}
+
+export function spawnDaemon(pid: number, args: readonly string[] = [], options: SpawnOptions = {}): Promise<SpawnedDaemon> {
   const child = spawn(process.execPath, ['--import', 'tsx', DAEMON_CLI, '--pid', String(pid), ...args], {
     cwd: REPO,
-    stdio: ['ignore', 'pipe', stderr],
+    stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
+    ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {
