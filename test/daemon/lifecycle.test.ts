@@ -81,9 +81,8 @@ describe('lifecycle', () => {
 
   it('SIGKILL of the daemon while the target munmaps watched memory: the target finishes and sees UNAVAILABLE', async () => {
     s = await startSidecar();
-    const p = await s.target.do<bigint>({ op: 'mmap', pages: 1 });
-    await s.target.do({ op: 'register', regs: [{ cookie: 1n, start: p, end: p + PAGE }] });
-    const loop = s.target.do({ op: 'counterLoop', addr: p, cycles: 1_000_000 });
+    const p = await s.target.do<bigint>({ op: 'mmap', pages: 100 });
+    const loop = s.target.do({ op: 'counterLoop', addr: p, pages: 100, cycles: 100_000_000 });
     await new Promise((r) => setTimeout(r, 1000));
     s.daemon.process.kill('SIGKILL');
     const err = await loop.then(

@@ -26,19 +26,25 @@ async function mappedCounter(): Promise<Counter> {
 
 /**
  * The cache's life on watched memory: munmap (an invalidation the daemon must
- * count before munmap returns), map again, register the new mapping (the old
- * registration stays, as a lazy cache's would).
+ * count before munmap returns) and map again, page after page of a region;
+ * each round first registers the region's new mappings in one batch, as a
+ * cache re-registering its evicted buffers would (one RPC per page would
+ * measure gRPC, not the guarantee).
  */
-async function counterLoop(addr: bigint, cycles: number): Promise<{ stale: number; first: bigint; last: bigint }> {
+async function counterLoop(addr: bigint, pages: number, cycles: number): Promise<{ stale: number; first: bigint; last: bigint }> {
   const c = await mappedCounter();
   const first = c.value();
   let stale = 0;
-  for (let i = 0; i < cycles; i++) {
-    const before = c.value();
-    memops.munmap(addr, 1);
-    if (c.value() === before) stale++;
-    memops.mmapFixed(addr, 1);
-    await connected().register({ cookie: BigInt(1_000_000 + i), start: addr, end: addr + PAGE });
+  for (let done = 0, round = 0; done < cycles; round++) {
+    const regs = Array.from({ length: pages }, (_, i) => ({ cookie: BigInt(1_000_000 + round * pages + i), start: addr + BigInt(i) * PAGE, end: addr + BigInt(i + 1) * PAGE }));
+    await connected().register(regs);
+    for (let i = 0; i < pages && done < cycles; i++, done++) {
+      const page = addr + BigInt(i) * PAGE;
+      const before = c.value();
+      memops.munmap(page, 1);
+      if (c.value() === before) stale++;
+      memops.mmapFixed(page, 1);
+    }
   }
   return { stale, first, last: c.value() };
 }
@@ -47,7 +53,7 @@ async function counterLoop(addr: bigint, cycles: number): Promise<{ stale: numbe
 async function racingRegister(rounds: number): Promise<number> {
   const region = memops.mmapAnon(2);
   await connected().register({ cookie: 1n, start: region, end: region + 2n * PAGE });
-  const worker = new Worker(new URL('./unmapper-worker.ts', import.meta.url), { workerData: { addr: region, rounds } });
+  const worker = new Worker(new URL('./unmapper-worker.mjs', import.meta.url), { workerData: { addr: region, rounds } });
   const done = new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`unmapper exited with ${code}`))));
@@ -119,7 +125,10 @@ async function handle(req: TargetRequest): Promise<unknown> {
       return child;
     }
     case 'counterLoop':
-      return counterLoop(req.addr, req.cycles);
+      return counterLoop(req.addr, req.pages, req.cycles);
+    case 'madviseLoop':
+      for (let r = 0; r < req.rounds; r++) for (let i = 0; i < req.pages; i++) memops.madviseDontneed(req.addr + BigInt(i) * PAGE, 1);
+      return req.pages * req.rounds;
     case 'racingRegister':
       return racingRegister(req.rounds);
     case 'exit':

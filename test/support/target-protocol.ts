@@ -27,8 +27,10 @@ export type TargetRequest =
   | { readonly op: 'brkShrink'; readonly pages: number }
   | { readonly op: 'write'; readonly addr: bigint; readonly value: number }
   | { readonly op: 'forkThenWrite'; readonly addr: bigint }
-  /** munmap+mmap(MAP_FIXED) of one watched page, `cycles` times; counts cycles where the counter had not moved when munmap returned. */
-  | { readonly op: 'counterLoop'; readonly addr: bigint; readonly cycles: number }
+  /** munmap+mmap(MAP_FIXED) of watched pages of [addr, addr + pages), `cycles` in all; counts cycles where the counter had not moved when munmap returned. */
+  | { readonly op: 'counterLoop'; readonly addr: bigint; readonly pages: number; readonly cycles: number }
+  /** madvise(DONTNEED) of each page of [addr, addr + pages) in turn, `rounds` times: pages x rounds invalidations. */
+  | { readonly op: 'madviseLoop'; readonly addr: bigint; readonly pages: number; readonly rounds: number }
   /** One thread munmaps/remaps watched memory while another registers, `rounds` times. */
   | { readonly op: 'racingRegister'; readonly rounds: number }
   | { readonly op: 'exit'; readonly code: number };
