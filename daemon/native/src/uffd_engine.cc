@@ -389,7 +389,9 @@ class UffdEngine final : public Engine {
     if (wp_async_) watchable_.push_back(MappingType::kFile);
     blind_spots_ = {"page migration (no uffd event)", "swap-out and MADV_PAGEOUT/MADV_COLD (no uffd event)",
                     "shmdt (no uffd event)", "KSM merging and THP collapse (no uffd event)",
-                    "read-only shared mappings (cannot be registered)"};
+                    "read-only shared mappings (cannot be registered)",
+                    "memory mapped anew over an unmapped registration, until it is registered again "
+                    "(uffd has no mmap event)"};
     if (wp_async_) blind_spots_.push_back("file mappings: truncation and page-cache eviction (no uffd event)");
     if (fork_denied) blind_spots_.push_back("fork: needs CAP_SYS_PTRACE");
     return Ok{};
