@@ -26,10 +26,9 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	exit 1
 fi
 
-# node_modules exactly as package-lock.json says, then what is built from
-# the sources: the gRPC types from proto/ and the native addons.
+# node_modules exactly as package-lock.json says; its postinstall builds the
+# gRPC types from proto/ and the native addons (node-gyp, installed headers).
 npm ci
-npm run build
 
 # Both test kernels' images and headers: Debian's 6.1 and the newest 6.12
 # that has headers (the harness decides which packages that means).
