@@ -6,6 +6,8 @@ import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach } from 'vitest';
+import { UmmunotifyClient } from '../../clients/node/src/client.ts';
 import { spawnDaemon, type SpawnedDaemon } from '../../clients/node/src/spawn.ts';
 import type { TargetReply, TargetRequest } from './target-protocol.ts';
 
@@ -104,8 +106,43 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
     dir,
     async close() {
       await target.kill();
-      await daemon.stop();
+      const code = await daemon.stop();
       rmSync(dir, { recursive: true, force: true });
+      // Every test also checks that the daemon stops cleanly (a crash at
+      // shutdown, say), unless the test killed it on purpose.
+      if (code !== 0 && daemon.process.signalCode !== 'SIGKILL') {
+        throw new Error(`ummunotifyd did not stop cleanly: exit ${code}, signal ${daemon.process.signalCode}`);
+      }
+    },
+  };
+}
+
+/**
+ * For a describe block whose tests each want a fresh attached sidecar and
+ * an observer client of their own (the test process, as root).
+ */
+export function eachWithSidecar(options: SidecarOptions = {}): { readonly sidecar: Sidecar; readonly observer: UmmunotifyClient } {
+  let sidecar: Sidecar | undefined;
+  let observer: UmmunotifyClient | undefined;
+  beforeEach(async () => {
+    sidecar = await startSidecar(options);
+    observer = await UmmunotifyClient.connect(sidecar.daemon.socket);
+  });
+  afterEach(async () => {
+    observer?.close();
+    await sidecar?.close();
+    sidecar = observer = undefined;
+  });
+  const need = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error('eachWithSidecar: only inside a test');
+    return value;
+  };
+  return {
+    get sidecar() {
+      return need(sidecar);
+    },
+    get observer() {
+      return need(observer);
     },
   };
 }

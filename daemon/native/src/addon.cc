@@ -427,11 +427,10 @@ class UmmunotifyAddon : public Napi::Addon<UmmunotifyAddon> {
         pending->store(false);
         try {
           fn.Call({});
-        } catch (const Napi::Error& e) {
-          // Hand a throw from onActivity back to JavaScript (an uncaught
-          // exception), or drop it while the environment is shutting down;
-          // never let it reach the TSFN machinery as a C++ exception.
-          napi_throw(e.Env(), e.Value());  // status ignored: fails only when JS cannot run
+        } catch (const Napi::Error&) {
+          // Fails only while the environment shuts down (the daemon's
+          // onActivity never throws). Anything done with the error now,
+          // even e.Value(), may throw again and escape: std::terminate.
         }
       });
       if (s != napi_ok) pending->store(false);
@@ -492,7 +491,17 @@ class UmmunotifyAddon : public Napi::Addon<UmmunotifyAddon> {
     Napi::ThreadSafeFunction tsfn = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "ummunotify-exit", 0, 1);
     tsfn.Unref(env);  // a watch never keeps the process alive
     // The watch thread only queues the call; it never waits for JavaScript.
-    auto started = ExitWatch::Start(pidfd, [tsfn]() { tsfn.NonBlockingCall(); });
+    // A call delivered while the environment shuts down fails: that must not
+    // escape as a C++ exception (std::terminate), so catch it here.
+    auto started = ExitWatch::Start(pidfd, [tsfn]() {
+      tsfn.NonBlockingCall([](Napi::Env, Napi::Function fn) {
+        try {
+          fn.Call({});
+        } catch (const Napi::Error&) {
+          // As for onActivity: fails only during shutdown; never rethrow.
+        }
+      });
+    });
     if (!started.ok()) {
       tsfn.Release();
       Throw(env, started.error());
