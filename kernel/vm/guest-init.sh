@@ -55,6 +55,8 @@ mount -t 9p -o "ro,$opts,cache=loose" hostroot /host || die "mount the host root
 mount --bind /host /hostro || die "bind /hostro"
 
 taint_before=$(cat /proc/sys/kernel/tainted)
+# Tells the host that from here on a crash may be ours: never retried.
+: >/scratch/ctl/loading-module && sync
 insmod /ummunotify.ko || die "insmod ummunotify.ko"
 [ -c /dev/ummunotify ] || die "/dev/ummunotify did not appear after insmod"
 
