@@ -7,7 +7,6 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation } from 'grpc-health-check';
 import { chmodSync } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
-import { dirname } from 'node:path';
 import type { DaemonArgs } from './args.ts';
 import type { Logger } from './log.ts';
 import { native } from './native.ts';
@@ -52,7 +51,7 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
   // Open the modes when anyone but us must connect (allowed uids, or a target
   // of another uid than the daemon's); the peer check then does the refusing.
   const modes = socketModes(args.allowUids.length > 0 || target.uid !== process.getuid?.());
-  ensurePrivateDir(dirname(grpcSocket), modes.dir);
+  ensurePrivateDir(paths.dir, modes.dir);
   await claim(paths);
 
   let stopping: Promise<void> | undefined;
@@ -74,7 +73,7 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
 
   const peers = new PeerRegistry(new Set([target.uid, ...args.allowUids]));
   const server = new grpc.Server();
-  server.addService(ummunotifyV1.UmmunotifyService.service, serviceHandlers(session, peers, paths.counterSocket, log));
+  server.addService(ummunotifyV1.UmmunotifyService.service, serviceHandlers(session, peers, log));
   health.addToServer(server);
   new ReflectionService(packageDefinition).addToServer(server);
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());

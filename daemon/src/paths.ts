@@ -4,7 +4,7 @@
 
 import { chmodSync, closeSync, constants, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { connect } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export interface DaemonPaths {
   readonly dir: string;
@@ -24,8 +24,7 @@ export function defaultSocketDir(uid: number, env: Readonly<Record<string, strin
 /** The counter socket and lock file sit next to the gRPC socket. */
 export function daemonPaths(grpcSocket: string): DaemonPaths {
   const base = grpcSocket.endsWith('.sock') ? grpcSocket.slice(0, -'.sock'.length) : grpcSocket;
-  const dir = grpcSocket.slice(0, Math.max(grpcSocket.lastIndexOf('/'), 0)) || '/';
-  return { dir, grpcSocket, counterSocket: `${base}.counter.sock`, lockFile: `${base}.lock` };
+  return { dir: dirname(grpcSocket), grpcSocket, counterSocket: `${base}.counter.sock`, lockFile: `${base}.lock` };
 }
 
 export function socketPathFor(pid: number, dir: string): string {

@@ -64,8 +64,4 @@ export class PeerRegistry {
   peerOf(call: { getPeer(): string }): Peer | undefined {
     return this.peers.get(call.getPeer());
   }
-
-  get size(): number {
-    return this.peers.size;
-  }
 }

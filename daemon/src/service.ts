@@ -14,7 +14,7 @@ interface HasPeer {
   getPeer(): string;
 }
 
-export function serviceHandlers(session: Session, peers: PeerRegistry, counterSocket: string, log: Logger): UmmunotifyServiceHandlers {
+export function serviceHandlers(session: Session, peers: PeerRegistry, log: Logger): UmmunotifyServiceHandlers {
   const peerOf = (call: HasPeer): Peer => {
     const peer = peers.peerOf(call);
     // Every connection is admitted (and tagged) before gRPC sees it.
@@ -56,10 +56,7 @@ export function serviceHandlers(session: Session, peers: PeerRegistry, counterSo
       return {};
     }),
     ReadEvents: unary('ReadEvents', (req) => ({ reports: session.readEvents(req.maxReports) })),
-    GetCounterEndpoint: unary('GetCounterEndpoint', () => {
-      if (session.info().engine === 'ENGINE_UNSPECIFIED') throw new RpcError(grpc.status.FAILED_PRECONDITION, 'not attached: the counter page exists once the target has called Attach');
-      return { socketPath: counterSocket, sealedMemfd: true };
-    }),
+    GetCounterEndpoint: unary('GetCounterEndpoint', () => session.counterEndpoint()),
     StreamEvents: (call) => {
       try {
         peerOf(call);

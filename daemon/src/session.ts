@@ -40,6 +40,8 @@ export function mayAttach(target: TargetIdentity, peer: Peer): boolean {
 export class Session {
   private engine: NativeEngine | undefined;
   private counterServer: { close(): void } | undefined;
+  /** Our own read-only view of the counter page: streams stamp batches with one load. */
+  private counterPage: { load(): bigint; unmap(): void } | undefined;
   private readonly pumps = new Set<StreamPump>();
   private exited = false;
   private readonly exitWatch: { close(): void };
@@ -100,7 +102,10 @@ export class Session {
     try {
       this.counterServer = native.serveFd(this.options.counterSocket, counterFd, [this.target.uid, ...this.options.allowedUids]);
       chmodSync(this.options.counterSocket, this.options.counterSocketMode);
+      this.counterPage = native.mapCounter(counterFd);
     } catch (e) {
+      this.counterServer?.close();
+      this.counterServer = undefined;
       engine.close();
       throw e;
     } finally {
@@ -140,6 +145,12 @@ export class Session {
     return engine;
   }
 
+  /** Where clients fetch the counter page (a sealed memfd on the uffd engine). */
+  counterEndpoint(): { socketPath: string; sealedMemfd: boolean } {
+    this.attached();
+    return { socketPath: this.options.counterSocket, sealedMemfd: true };
+  }
+
   register(regs: readonly NativeRegistration[]): void {
     this.mutable().register(regs);
   }
@@ -159,7 +170,9 @@ export class Session {
 
   openStream(call: EventStream): void {
     const engine = this.attached();
-    const pump = new StreamPump(call, engine.subscribe(), () => engine.info().counter, (p) => this.pumps.delete(p));
+    // Attach sets the counter page together with the engine.
+    const counterPage = this.counterPage as { load(): bigint };
+    const pump = new StreamPump(call, engine.subscribe(), () => counterPage.load(), (p) => this.pumps.delete(p));
     this.pumps.add(pump);
     if (this.exited) pump.end(this.target.pid);
   }
@@ -183,6 +196,8 @@ export class Session {
     this.exitWatch.close();
     this.counterServer?.close();
     this.counterServer = undefined;
+    this.counterPage?.unmap();
+    this.counterPage = undefined;
     this.engine?.close();
     this.engine = undefined;
   }
