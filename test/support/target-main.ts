@@ -94,8 +94,6 @@ async function handle(req: TargetRequest): Promise<unknown> {
       return connected().readEvents();
     case 'info':
       return connected().info();
-    case 'mapCounter':
-      return (await mappedCounter()).value();
     case 'counter':
       return (await mappedCounter()).value();
     case 'mmap':

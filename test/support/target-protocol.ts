@@ -14,7 +14,6 @@ export type TargetRequest =
   | { readonly op: 'unregister'; readonly cookies: readonly bigint[] }
   | { readonly op: 'readEvents' }
   | { readonly op: 'info' }
-  | { readonly op: 'mapCounter' }
   | { readonly op: 'counter' }
   | { readonly op: 'mmap'; readonly pages: number }
   | { readonly op: 'mmapFixed'; readonly addr: bigint; readonly pages: number }

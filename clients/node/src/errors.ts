@@ -2,6 +2,7 @@
 // and the errno where a system call failed.
 
 import * as grpc from '@grpc/grpc-js';
+import { ERRNO_KEY, ERRNO_NAME_KEY } from '../../../daemon/src/status.ts';
 
 export class UmmunotifyError extends Error {
   constructor(
@@ -29,6 +30,6 @@ export function fromServiceError(e: unknown): UmmunotifyError {
   if (e instanceof UmmunotifyError) return e;
   const err = e as Partial<grpc.ServiceError>;
   if (typeof err.code !== 'number') return new UmmunotifyError(grpc.status.UNKNOWN, e instanceof Error ? e.message : String(e));
-  const errno = firstString(err.metadata, 'ummunotify-errno');
-  return new UmmunotifyError(err.code, err.details ?? err.message ?? '', errno === undefined ? undefined : Number(errno), firstString(err.metadata, 'ummunotify-errno-name'));
+  const errno = firstString(err.metadata, ERRNO_KEY);
+  return new UmmunotifyError(err.code, err.details ?? err.message ?? '', errno === undefined ? undefined : Number(errno), firstString(err.metadata, ERRNO_NAME_KEY));
 }
