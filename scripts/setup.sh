@@ -19,7 +19,10 @@ cd "$(dirname "$0")/.."
 scripts/apt-install.sh \
 	build-essential gcc make \
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd \
-	linux-source-6.1
+	linux-source-6.1 \
+	cmake pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler \
+	protobuf-compiler-grpc libjson-c-dev valgrind \
+	python3 python3-venv python3-pip
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	echo "setup: node and npm are needed (Node.js 20 or newer)" >&2
@@ -29,6 +32,11 @@ fi
 # node_modules exactly as package-lock.json says; its postinstall builds the
 # gRPC types from proto/ and the native addons (node-gyp, installed headers).
 npm ci
+
+# The C client (CMake, Debian's gRPC) and the Python client's virtual
+# environment (.venv, packages from the machine's PyPI configuration).
+npm run build:c
+npm run build:python
 
 # Both test kernels' images and headers: Debian's 6.1 and the newest 6.12
 # that has headers (the harness decides which packages that means).

@@ -10,6 +10,7 @@ import { ummunotifyV1, type UmmunotifyServiceClient } from '../../../daemon/src/
 import { mapCounter, type Counter } from './counter.ts';
 import { fromServiceError } from './errors.ts';
 import { fromWire, type Report } from './reports.ts';
+import { Subscription } from './subscription.ts';
 
 export interface Registration {
   readonly cookie: bigint;
@@ -102,6 +103,11 @@ export class UmmunotifyClient {
     } finally {
       if (!done) call.cancel();
     }
+  }
+
+  /** A StreamEvents subscription to pull reports from; cancel() drops it at once. */
+  subscribe(): Subscription {
+    return new Subscription(this.stub.StreamEvents({}));
   }
 
   /** Maps the counter page; check it with counter.changedSince(lastSeen). */

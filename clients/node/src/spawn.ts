@@ -38,8 +38,15 @@ export interface SpawnOptions {
   readonly uid?: number;
 }
 
+/** $UMMUNOTIFYD if set (clients/README.md), else this repository's daemon. */
+function daemonCommand(): [string, string[]] {
+  const configured = process.env.UMMUNOTIFYD;
+  return configured ? [configured, []] : [process.execPath, ['--import', 'tsx', DAEMON_CLI]];
+}
+
 export function spawnDaemon(pid: number, args: readonly string[] = [], options: SpawnOptions = {}): Promise<SpawnedDaemon> {
-  const child = spawn(process.execPath, ['--import', 'tsx', DAEMON_CLI, '--pid', String(pid), ...args], {
+  const [command, prefix] = daemonCommand();
+  const child = spawn(command, [...prefix, '--pid', String(pid), ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),

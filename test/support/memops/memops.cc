@@ -147,6 +147,56 @@ Napi::Value ForkChildThatWaits(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(pid));
 }
 
+// mremap(old, oldBytes, newBytes, flags, new): moving onto `newAddr` when
+// one is given (MREMAP_MAYMOVE | MREMAP_FIXED), in place otherwise. A raw
+// syscall: glibc's wrapper only reads the fifth argument for some flags.
+Napi::Value Mremap(const Napi::CallbackInfo& info) {
+  uint64_t old_len = Addr(info[1]);
+  uint64_t new_len = Addr(info[2]);
+  bool moving = info.Length() > 3 && info[3].IsBigInt();
+  long r = syscall(SYS_mremap, Addr(info[0]), old_len, new_len, moving ? MREMAP_MAYMOVE | MREMAP_FIXED : 0, moving ? Addr(info[3]) : 0);
+  if (r == -1) Fail(info.Env(), "mremap", errno);
+  return Big(info.Env(), static_cast<uint64_t>(r));
+}
+
+// A mapping of `pages` pages of one kind ("anonymous", "shared", "file"), at
+// `at` with MAP_FIXED when given, touched. A file mapping is of a new file in
+// `dir`, unlinked at once, so nothing is left behind.
+Napi::Value Map(const Napi::CallbackInfo& info) {
+  std::string kind = info[0].As<Napi::String>().Utf8Value();
+  size_t len = Pages(info[1]) * Page();
+  bool fixed = info[2].IsBigInt();
+  void* want = fixed ? reinterpret_cast<void*>(Addr(info[2])) : nullptr;
+  int flags = (fixed ? MAP_FIXED : 0);
+  int fd = -1;
+  if (kind == "anonymous") {
+    flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+  } else if (kind == "shared") {
+    flags |= MAP_SHARED | MAP_ANONYMOUS;
+  } else if (kind == "file") {
+    std::string path = info[3].As<Napi::String>().Utf8Value() + "/ummunotify-mapping-XXXXXX";
+    fd = mkostemp(path.data(), O_CLOEXEC);
+    if (fd < 0) Fail(info.Env(), "mkostemp(" + path + ")", errno);
+    unlink(path.c_str());
+    if (ftruncate(fd, static_cast<off_t>(len)) != 0) {
+      int err = errno;
+      close(fd);
+      Fail(info.Env(), "ftruncate", err);
+    }
+    flags |= MAP_SHARED;
+  } else {
+    Napi::Error::New(info.Env(), "map: kind is anonymous, shared or file").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  void* p = mmap(want, len, PROT_READ | PROT_WRITE, flags, fd, 0);
+  int err = errno;
+  if (fd >= 0) close(fd);
+  if (p == MAP_FAILED) Fail(info.Env(), "mmap(" + kind + ")", err);
+  if (kind == "anonymous") madvise(p, len, MADV_NOHUGEPAGE);
+  Touch(p, len);
+  return Big(info.Env(), p);
+}
+
 // SIGKILL and reap; returns the raw wait status.
 Napi::Value KillAndReap(const Napi::CallbackInfo& info) {
   pid_t pid = static_cast<pid_t>(info[0].As<Napi::Number>().Int32Value());
@@ -170,6 +220,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("munmap", Napi::Function::New(env, Munmap));
   exports.Set("madviseDontneed", Napi::Function::New(env, MadviseDontneed));
   exports.Set("mremapMove", Napi::Function::New(env, MremapMove));
+  exports.Set("mremap", Napi::Function::New(env, Mremap));
+  exports.Set("map", Napi::Function::New(env, Map));
   exports.Set("brkGrow", Napi::Function::New(env, BrkGrow));
   exports.Set("brkShrink", Napi::Function::New(env, BrkShrink));
   exports.Set("write", Napi::Function::New(env, Write));
