@@ -20,8 +20,12 @@ export interface Memops {
   mremapMove(oldAddr: bigint, pages: number, newAddr: bigint): bigint;
   /** mremap moving onto `newAddr` (MREMAP_MAYMOVE|MREMAP_FIXED) if given, else in place; sizes in bytes. */
   mremap(oldAddr: bigint, oldBytes: bigint, newBytes: bigint, newAddr?: bigint): bigint;
-  /** `pages` pages of "anonymous", "shared" or "file" memory (a new, unlinked file in `dir`), MAP_FIXED at `at` if given, touched. */
-  map(kind: 'anonymous' | 'shared' | 'file', pages: number, at: bigint | undefined, dir: string): bigint;
+  /**
+   * `pages` pages of "anonymous", "shared" or "file" memory (a new, unlinked
+   * file in `dir`), MAP_FIXED at `at` if given, touched; read-only (and its
+   * file opened O_RDONLY) unless `writable`.
+   */
+  map(kind: 'anonymous' | 'shared' | 'file', pages: number, at: bigint | undefined, dir: string, writable: boolean): bigint;
   /** sbrk: grows the heap by whole pages; returns the new pages. */
   brkGrow(pages: number): { start: bigint; end: bigint };
   /** sbrk: gives back the last `pages` pages of a brkGrow; returns them. */

@@ -161,11 +161,14 @@ Napi::Value Mremap(const Napi::CallbackInfo& info) {
 
 // A mapping of `pages` pages of one kind ("anonymous", "shared", "file"), at
 // `at` with MAP_FIXED when given, touched. A file mapping is of a new file in
-// `dir`, unlinked at once, so nothing is left behind.
+// `dir`, unlinked at once, so nothing is left behind. A read-only mapping is
+// touched by reading, and its file is opened O_RDONLY, so that the mapping
+// can never become writable.
 Napi::Value Map(const Napi::CallbackInfo& info) {
   std::string kind = info[0].As<Napi::String>().Utf8Value();
   size_t len = Pages(info[1]) * Page();
   bool fixed = info[2].IsBigInt();
+  bool writable = info[4].ToBoolean().Value();
   void* want = fixed ? reinterpret_cast<void*>(Addr(info[2])) : nullptr;
   int flags = (fixed ? MAP_FIXED : 0);
   int fd = -1;
@@ -175,25 +178,32 @@ Napi::Value Map(const Napi::CallbackInfo& info) {
     flags |= MAP_SHARED | MAP_ANONYMOUS;
   } else if (kind == "file") {
     std::string path = info[3].As<Napi::String>().Utf8Value() + "/ummunotify-mapping-XXXXXX";
-    fd = mkostemp(path.data(), O_CLOEXEC);
-    if (fd < 0) Fail(info.Env(), "mkostemp(" + path + ")", errno);
+    int rw = mkostemp(path.data(), O_CLOEXEC);
+    if (rw < 0) Fail(info.Env(), "mkostemp(" + path + ")", errno);
+    int err = ftruncate(rw, static_cast<off_t>(len)) == 0 ? 0 : errno;
+    fd = writable ? rw : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && err == 0) err = errno;
+    if (!writable) close(rw);
     unlink(path.c_str());
-    if (ftruncate(fd, static_cast<off_t>(len)) != 0) {
-      int err = errno;
-      close(fd);
-      Fail(info.Env(), "ftruncate", err);
+    if (err != 0) {
+      if (fd >= 0) close(fd);
+      Fail(info.Env(), "creating " + path, err);
     }
     flags |= MAP_SHARED;
   } else {
     Napi::Error::New(info.Env(), "map: kind is anonymous, shared or file").ThrowAsJavaScriptException();
     return info.Env().Undefined();
   }
-  void* p = mmap(want, len, PROT_READ | PROT_WRITE, flags, fd, 0);
+  void* p = mmap(want, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, flags, fd, 0);
   int err = errno;
   if (fd >= 0) close(fd);
   if (p == MAP_FAILED) Fail(info.Env(), "mmap(" + kind + ")", err);
   if (kind == "anonymous") madvise(p, len, MADV_NOHUGEPAGE);
-  Touch(p, len);
+  if (writable) {
+    Touch(p, len);
+  } else {
+    for (size_t i = 0; i < len; i += Page()) (void)static_cast<volatile char*>(p)[i];
+  }
   return Big(info.Env(), p);
 }
 

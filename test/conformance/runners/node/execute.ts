@@ -88,7 +88,9 @@ class ScenarioRun {
         const pages = this.int(s.pages, 'pages');
         const type = (s.type ?? 'anonymous') as string;
         if (type !== 'anonymous' && type !== 'shared' && type !== 'file') throw new StepFailure(`type: anonymous, shared or file, got ${JSON.stringify(type)}`);
-        const addr = memops.map(type, pages, s.at === undefined ? undefined : this.at(s.at), process.env.TMPDIR ?? tmpdir());
+        const prot = s.prot ?? 'read-write';
+        if (prot !== 'read-write' && prot !== 'read') throw new StepFailure(`prot: read-write or read, got ${JSON.stringify(prot)}`);
+        const addr = memops.map(type, pages, s.at === undefined ? undefined : this.at(s.at), process.env.TMPDIR ?? tmpdir(), prot === 'read-write');
         this.names.set(this.name(s.name), addr);
         this.owned.add(addr, addr + BigInt(pages) * PAGE);
         return;

@@ -55,7 +55,7 @@ const CALL: Fields['optional'] = ['error'];
 
 /** Every op and its fields, from the README's tables. */
 export const STEP_FIELDS: Readonly<Record<string, Fields>> = {
-  mmap: { required: ['name', 'pages'], optional: ['type', 'at'] },
+  mmap: { required: ['name', 'pages'], optional: ['type', 'at', 'prot'] },
   munmap: { required: ['at', 'length'], optional: [] },
   madvise: { required: ['at', 'length', 'advice'], optional: [] },
   mremap: { required: ['at', 'length'], optional: ['new_length', 'to'] },
