@@ -10,9 +10,11 @@
         "src/peer.cc",
         "src/fd_passing.cc",
         "src/counter_page.cc",
-        "src/uffd_engine.cc"
+        "src/registration_rules.cc",
+        "src/uffd_engine.cc",
+        "src/device_engine.cc"
       ],
-      "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")"],
+      "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")", "../../kernel/include/uapi"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],

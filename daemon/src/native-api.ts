@@ -82,6 +82,16 @@ export interface NativeEngine {
   close(): void;
 }
 
+export interface DeviceEngineOptions {
+  /** The /dev/ummunotify fd, already taken from the target; the engine owns it from now on. */
+  readonly device: number;
+  /** pidfd of the target, for exit detection; the engine does not close it. */
+  readonly pidfd: number;
+  readonly maxRegistrations: number;
+  /** Called from the event loop when queues became non-empty or the target exited. */
+  readonly onActivity: () => void;
+}
+
 export interface UffdEngineOptions {
   /** The uffd, already taken from the target; the engine owns it from now on. */
   readonly uffd: number;
@@ -108,6 +118,8 @@ export interface NativeAddon {
   /** Calls onExit once, from the event loop, when the process behind the pidfd has exited. */
   watchPidfd(pidfd: number, onExit: () => void): { close(): void };
   createUffdEngine(options: UffdEngineOptions): NativeEngine;
+  /** Negotiates target-exit and counter-fd with the module; FAILED_PRECONDITION-kind error if the fd was used before. */
+  createDeviceEngine(options: DeviceEngineOptions): NativeEngine;
 
   /**
    * A SOCK_SEQPACKET listener at `path` whose native thread hands every

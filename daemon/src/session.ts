@@ -37,8 +37,11 @@ export function mayAttach(target: TargetIdentity, peer: Peer): boolean {
   return peer.uid === 0 || isSameProcess(target, peer.pid, peer.startTime);
 }
 
+type EngineName = 'ENGINE_UFFD' | 'ENGINE_DEVICE';
+
 export class Session {
   private engine: NativeEngine | undefined;
+  private engineName: EngineName | undefined;
   private counterServer: { close(): void } | undefined;
   /** Our own read-only view of the counter page: streams stamp batches with one load. */
   private counterPage: { load(): bigint; unmap(): void } | undefined;
@@ -60,7 +63,7 @@ export class Session {
     return !this.exited;
   }
 
-  attach(peer: Peer, fd: number): 'ENGINE_UFFD' {
+  attach(peer: Peer, fd: number): EngineName {
     if (this.exited) throw new RpcError(grpc.status.FAILED_PRECONDITION, `the target (pid ${this.target.pid}) has exited`);
     if (!mayAttach(this.target, peer)) {
       throw new RpcError(
@@ -81,23 +84,19 @@ export class Session {
       throw err;
     }
 
+    // The engine is chosen by what the target handed over.
     const kind = native.fdKind(taken);
-    if (kind !== 'uffd') {
+    if (kind !== 'uffd' && kind !== 'device') {
       native.close(taken);
-      if (kind === 'device') {
-        throw new RpcError(grpc.status.FAILED_PRECONDITION, `fd ${fd} is /dev/ummunotify, but this daemon has no device engine yet; hand over a userfaultfd`);
-      }
       throw new RpcError(grpc.status.INVALID_ARGUMENT, `fd ${fd} of the target is neither a userfaultfd nor /dev/ummunotify`);
     }
-
-    const engine = native.createUffdEngine({
-      uffd: taken,
-      pidfd: this.pidfd,
-      pid: this.target.pid,
-      maxRegistrations: this.options.maxRegistrations,
-      busyPollMicros: this.options.busyPollMicros,
-      onActivity: () => this.activity(),
-    });
+    const onActivity = (): void => this.activity();
+    const { maxRegistrations, busyPollMicros } = this.options;
+    const engine =
+      kind === 'device'
+        ? native.createDeviceEngine({ device: taken, pidfd: this.pidfd, maxRegistrations, onActivity })
+        : native.createUffdEngine({ uffd: taken, pidfd: this.pidfd, pid: this.target.pid, maxRegistrations, busyPollMicros, onActivity });
+    const name: EngineName = kind === 'device' ? 'ENGINE_DEVICE' : 'ENGINE_UFFD';
     const counterFd = engine.counterFd();
     try {
       this.counterServer = native.serveFd(this.options.counterSocket, counterFd, [this.target.uid, ...this.options.allowedUids]);
@@ -112,8 +111,9 @@ export class Session {
       native.close(counterFd);
     }
     this.engine = engine;
-    this.log.log('info', 'attached', { engine: 'uffd', fd, features: engine.info().features.join(',') });
-    return 'ENGINE_UFFD';
+    this.engineName = name;
+    this.log.log('info', 'attached', { engine: kind, fd, features: engine.info().features.join(',') });
+    return name;
   }
 
   info(): GetInfoResponse {
@@ -122,7 +122,7 @@ export class Session {
     const i = this.engine.info();
     return {
       ...base,
-      engine: 'ENGINE_UFFD',
+      engine: this.engineName ?? 'ENGINE_UNSPECIFIED',
       features: [...i.features],
       sources: i.sources.map(sourceName),
       blindSpots: [...i.blindSpots],
@@ -145,10 +145,10 @@ export class Session {
     return engine;
   }
 
-  /** Where clients fetch the counter page (a sealed memfd on the uffd engine). */
+  /** Where clients fetch the counter page: a sealed memfd (uffd) or the module's counter-only fd (device). */
   counterEndpoint(): { socketPath: string; sealedMemfd: boolean } {
     this.attached();
-    return { socketPath: this.options.counterSocket, sealedMemfd: true };
+    return { socketPath: this.options.counterSocket, sealedMemfd: this.engineName === 'ENGINE_UFFD' };
   }
 
   register(regs: readonly NativeRegistration[]): void {

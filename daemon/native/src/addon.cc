@@ -14,6 +14,7 @@
 #include "fd_passing.h"
 #include "peer.h"
 #include "syscalls.h"
+#include "device_engine.h"
 #include "uffd_engine.h"
 
 namespace ummu {
@@ -356,6 +357,7 @@ class UmmunotifyAddon : public Napi::Addon<UmmunotifyAddon> {
                              InstanceMethod<&UmmunotifyAddon::PeerPidfdJs>("peerPidfd"),
                              InstanceMethod<&UmmunotifyAddon::CloseFd>("close"),
                              InstanceMethod<&UmmunotifyAddon::CreateUffdEngineJs>("createUffdEngine"),
+                             InstanceMethod<&UmmunotifyAddon::CreateDeviceEngineJs>("createDeviceEngine"),
                              InstanceMethod<&UmmunotifyAddon::ServeFd>("serveFd"),
                              InstanceMethod<&UmmunotifyAddon::CreateUffdJs>("createUffd"),
                              InstanceMethod<&UmmunotifyAddon::ReceiveFdJs>("receiveFd"),
@@ -405,24 +407,17 @@ class UmmunotifyAddon : public Napi::Addon<UmmunotifyAddon> {
     }
   }
 
-  Napi::Value CreateUffdEngineJs(const Napi::CallbackInfo& info) {
-    Napi::Env env = info.Env();
-    if (!info[0].IsObject()) ThrowInvalid(env, "createUffdEngine() takes an options object");
-    Napi::Object o = info[0].As<Napi::Object>();
-    int uffd = ToFd(env, o.Get("uffd"), "options.uffd");
-    int pidfd = ToFd(env, o.Get("pidfd"), "options.pidfd");
-    int pid = static_cast<int>(ToInt(env, o.Get("pid"), "options.pid", 1, INT32_MAX));
-    size_t max_regs = static_cast<size_t>(ToInt(env, o.Get("maxRegistrations"), "options.maxRegistrations", 0, (int64_t{1} << 40)));
-    uint32_t busy = static_cast<uint32_t>(ToInt(env, o.Get("busyPollMicros"), "options.busyPollMicros", 0, 10'000'000));
-    Napi::Value on_activity = o.Get("onActivity");
+  // The engine's activity callback: a thread-safe call into JavaScript, at
+  // most one pending, never keeping the process alive.
+  static ActivityCallback ActivityTo(Napi::Env env, const Napi::Value& on_activity, Napi::ThreadSafeFunction* out) {
     if (!on_activity.IsFunction()) ThrowInvalid(env, "options.onActivity must be a function");
-
     Napi::ThreadSafeFunction tsfn =
         Napi::ThreadSafeFunction::New(env, on_activity.As<Napi::Function>(), "ummunotify-activity", 0, 1);
-    tsfn.Unref(env);  // never keeps the process alive
+    tsfn.Unref(env);
     auto pending = std::make_shared<std::atomic<bool>>(false);
-    ActivityCallback activity = [tsfn, pending]() {
-      if (pending->exchange(true)) return;  // one call pending at most
+    *out = tsfn;
+    return [tsfn, pending]() {
+      if (pending->exchange(true)) return;
       napi_status s = tsfn.NonBlockingCall([pending](Napi::Env, Napi::Function fn) {
         pending->store(false);
         try {
@@ -435,19 +430,45 @@ class UmmunotifyAddon : public Napi::Addon<UmmunotifyAddon> {
       });
       if (s != napi_ok) pending->store(false);
     };
-    UffdEngineOptions options;
-    options.uffd = UniqueFd(uffd);
-    options.pidfd = pidfd;
-    options.pid = pid;
-    options.max_registrations = max_regs;
-    options.busy_poll_micros = busy;
-    auto created = CreateUffdEngine(std::move(options), std::move(activity));
+  }
+
+  Napi::Value Wrap(Napi::Env env, Result<std::unique_ptr<Engine>> created, Napi::ThreadSafeFunction tsfn) {
     if (!created.ok()) {
       tsfn.Release();
       Throw(env, created.error());
     }
     EngineWrap::Init init{std::shared_ptr<Engine>(std::move(created.value())), tsfn, &subscription_ctor_};
     return engine_ctor_.New({Napi::External<EngineWrap::Init>::New(env, &init)});
+  }
+
+  Napi::Value CreateUffdEngineJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) ThrowInvalid(env, "createUffdEngine() takes an options object");
+    Napi::Object o = info[0].As<Napi::Object>();
+    UffdEngineOptions options;
+    int uffd = ToFd(env, o.Get("uffd"), "options.uffd");
+    options.pidfd = ToFd(env, o.Get("pidfd"), "options.pidfd");
+    options.pid = static_cast<int>(ToInt(env, o.Get("pid"), "options.pid", 1, INT32_MAX));
+    options.max_registrations = static_cast<size_t>(ToInt(env, o.Get("maxRegistrations"), "options.maxRegistrations", 0, (int64_t{1} << 40)));
+    options.busy_poll_micros = static_cast<uint32_t>(ToInt(env, o.Get("busyPollMicros"), "options.busyPollMicros", 0, 10'000'000));
+    Napi::ThreadSafeFunction tsfn;
+    ActivityCallback activity = ActivityTo(env, o.Get("onActivity"), &tsfn);
+    options.uffd = UniqueFd(uffd);
+    return Wrap(env, CreateUffdEngine(std::move(options), std::move(activity)), tsfn);
+  }
+
+  Napi::Value CreateDeviceEngineJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsObject()) ThrowInvalid(env, "createDeviceEngine() takes an options object");
+    Napi::Object o = info[0].As<Napi::Object>();
+    DeviceEngineOptions options;
+    int device = ToFd(env, o.Get("device"), "options.device");
+    options.pidfd = ToFd(env, o.Get("pidfd"), "options.pidfd");
+    options.max_registrations = static_cast<size_t>(ToInt(env, o.Get("maxRegistrations"), "options.maxRegistrations", 0, (int64_t{1} << 40)));
+    Napi::ThreadSafeFunction tsfn;
+    ActivityCallback activity = ActivityTo(env, o.Get("onActivity"), &tsfn);
+    options.device = UniqueFd(device);
+    return Wrap(env, CreateDeviceEngine(std::move(options), std::move(activity)), tsfn);
   }
 
   Napi::Value ServeFd(const Napi::CallbackInfo& info) {

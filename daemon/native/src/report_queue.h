@@ -25,13 +25,15 @@ class ReportQueue {
     if (found != index_.end()) {
       Pending& p = *found->second;
       p.hits += weight;
-      if (!(p.source_mask & Bit(source))) {
+      if (source != Source::kUnspecified && !(p.source_mask & Bit(source))) {
         p.source_mask |= Bit(source);
         p.sources[p.nsources++] = source;
       }
       return;
     }
-    Pending p{cookie, reg_start, reg_end, std::max(a, reg_start), std::min(b, reg_end), weight, Bit(source), {source}, 1};
+    // An engine that does not know causes (the device) reports none.
+    const bool known = source != Source::kUnspecified;
+    Pending p{cookie, reg_start, reg_end, std::max(a, reg_start), std::min(b, reg_end), weight, known ? Bit(source) : 0u, {source}, known ? uint8_t{1} : uint8_t{0}};
     order_.push_back(p);
     index_.emplace(cookie, std::prev(order_.end()));
   }

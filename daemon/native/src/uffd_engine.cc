@@ -26,6 +26,7 @@
 #include "counter_page.h"
 #include "coverage.h"
 #include "interval_index.h"
+#include "registration_rules.h"
 #include "report_queue.h"
 #include "syscalls.h"
 
@@ -40,14 +41,6 @@
 namespace ummu {
 
 namespace {
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  snprintf(buf, sizeof buf, "0x%" PRIx64, v);
-  return buf;
-}
-
-std::string RangeText(uint64_t a, uint64_t b) { return "[" + Hex(a) + ", " + Hex(b) + ")"; }
 
 uint64_t NowMicros() {
   timespec ts;
@@ -136,29 +129,9 @@ class UffdEngine final : public Engine {
   Status Register(const std::vector<Registration>& regs) override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
     if (TargetGone()) return Error::Of(ErrorKind::kPrecondition, ESRCH, "the target process has exited");
-    const uint64_t limit = UserSpaceEnd();
-    std::unordered_set<uint64_t> batch;
-    for (size_t i = 0; i < regs.size(); i++) {
-      const Registration& r = regs[i];
-      std::string which = "registration " + std::to_string(i) + " (cookie " + std::to_string(r.cookie) + ")";
-      if (r.start >= r.end) {
-        return Error::Of(ErrorKind::kInvalid, EINVAL, which + ": start " + Hex(r.start) + " must be below end " + Hex(r.end));
-      }
-      if (r.end > limit) {
-        return Error::Of(ErrorKind::kInvalid, EINVAL, which + ": end " + Hex(r.end) + " is beyond the user address space (" + Hex(limit) + ")");
-      }
-      if (!batch.insert(r.cookie).second) {
-        return Error::Of(ErrorKind::kInvalid, EINVAL, which + ": the cookie appears twice in the batch");
-      }
-      if (cookies_.count(r.cookie) != 0) {  // only this thread writes cookies_
-        return Error::Of(ErrorKind::kExists, EINVAL, which + ": the cookie is already registered");
-      }
-    }
-    if (cookies_.size() + regs.size() > max_registrations_) {
-      return Error::Of(ErrorKind::kExhausted, ENOSPC,
-                       "registering " + std::to_string(regs.size()) + " more would exceed the limit of " +
-                           std::to_string(max_registrations_) + " registrations (" + std::to_string(cookies_.size()) + " held)");
-    }
+    // Only this thread writes cookies_.
+    Status valid = CheckRegister(regs, [this](uint64_t c) { return cookies_.count(c) != 0; }, cookies_.size(), max_registrations_);
+    if (!valid.ok()) return valid;
     if (regs.empty()) return Ok{};
     SweepStrays();
 
@@ -212,11 +185,8 @@ class UffdEngine final : public Engine {
 
   Status Unregister(const std::vector<uint64_t>& cookies) override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
-    std::unordered_set<uint64_t> batch;
-    for (uint64_t c : cookies) {
-      if (cookies_.count(c) == 0) return Error::Of(ErrorKind::kNotFound, EINVAL, "cookie " + std::to_string(c) + " is not registered");
-      if (!batch.insert(c).second) return Error::Of(ErrorKind::kInvalid, EINVAL, "cookie " + std::to_string(c) + " appears twice in the batch");
-    }
+    Status valid = CheckUnregister(cookies, [this](uint64_t c) { return cookies_.count(c) != 0; });
+    if (!valid.ok()) return valid;
     SweepStrays();
     std::vector<PageRange> drop;
     {
