@@ -2,18 +2,21 @@
 // as the target: one test per scenario file.
 
 import { existsSync } from 'node:fs';
-import { describe, it } from 'vitest';
+import { afterAll, describe, it } from 'vitest';
 import { chooseEngine, DEVICE_PATH } from '../../../../clients/node/src/open.ts';
-import { runScenario } from './execute.ts';
+import { Runner } from './execute.ts';
 import { loadScenario, scenarioFiles } from './scenario.ts';
+import { SharedSidecar } from './sidecars.ts';
 
 const engine = chooseEngine(process.env.UMMUNOTIFY_ENGINE, existsSync(DEVICE_PATH));
 const scenarios = scenarioFiles().map(loadScenario);
 const forOthers = scenarios.filter((s) => !s.engines.includes(engine));
 
 describe(`conformance on the ${engine} engine (node)`, () => {
+  const runner = new Runner(engine, new SharedSidecar(engine));
+  afterAll(() => runner.close());
   for (const scenario of scenarios.filter((s) => s.engines.includes(engine))) {
-    it(scenario.id, () => runScenario(scenario, engine));
+    it(scenario.id, () => runner.run(scenario));
   }
 });
 

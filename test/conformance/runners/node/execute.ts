@@ -3,7 +3,7 @@
 // client to a sidecar that open() started for this scenario alone.
 
 import { tmpdir } from 'node:os';
-import { OpenClient } from '../../../../clients/node/src/open.ts';
+import type { OpenClient } from '../../../../clients/node/src/open.ts';
 import { UmmunotifyError } from '../../../../clients/node/src/errors.ts';
 import type { Report } from '../../../../clients/node/src/reports.ts';
 import type { Subscription } from '../../../../clients/node/src/subscription.ts';
@@ -12,6 +12,7 @@ import { evaluate } from './expressions.ts';
 import { mismatch } from './matching.ts';
 import { OwnedRanges } from './owned-ranges.ts';
 import type { EngineName, ErrorExpectation, Expr, Matcher, RangeSpec, Scenario, Step } from './scenario.ts';
+import { needsOwnSidecar, openOwn, type SharedSidecar } from './sidecars.ts';
 
 const PAGE = BigInt(memops.pageSize());
 const WAIT_MS = 5000;
@@ -34,6 +35,8 @@ class ScenarioRun {
   private readonly names = new Map<string, bigint>();
   private readonly owned = new OwnedRanges();
   private readonly subscriptions = new Map<string, Subscription>();
+  /** Cookies registered and not unregistered: what a shared sidecar must forget after us. */
+  readonly registered = new Set<bigint>();
   private seen = 0n;
   private brkEnd: bigint | undefined;
   private brkStart: bigint | undefined;
@@ -149,12 +152,14 @@ class ScenarioRun {
           return { cookie: BigInt(this.int(r.cookie, 'cookie')), start, end: start + this.at(r.length) };
         });
         await this.umn.client.register(regs);
+        for (const r of regs) this.registered.add(r.cookie);
         return;
       }
       case 'unregister': {
         if ((s.cookie === undefined) === (s.cookies === undefined)) throw new StepFailure('unregister: either cookie or cookies');
-        const cookies = (s.cookies ?? [s.cookie]) as unknown[];
-        await this.umn.client.unregister(cookies.map((c) => BigInt(this.int(c, 'cookie'))));
+        const cookies = ((s.cookies ?? [s.cookie]) as unknown[]).map((c) => BigInt(this.int(c, 'cookie')));
+        await this.umn.client.unregister(cookies);
+        for (const c of cookies) this.registered.delete(c);
         return;
       }
       case 'read-events': {
@@ -250,26 +255,43 @@ class ScenarioRun {
   }
 }
 
-/** Runs a scenario against a fresh sidecar; throws with the failing step. */
-export async function runScenario(scenario: Scenario, engine: EngineName): Promise<void> {
-  // Refusals are the point of many scenarios; the daemon need not log each one.
-  const umn = await OpenClient.open({ engine, daemonArgs: ['--log-level', 'warn', ...scenario.daemonArgs], attach: scenario.attach });
-  const run = new ScenarioRun(umn, engine);
-  try {
-    if (scenario.attach) {
-      const attached = ENGINE_NAMES[(await umn.client.info()).engine];
-      if (attached !== engine) throw new Error(`GetInfo says engine ${String(attached)}, but this run tests ${engine}`);
-      run.noteAttached();
-    }
-    for (const [index, step] of scenario.steps.entries()) {
-      try {
-        await run.step(step);
-      } catch (e) {
-        throw new Error(`${scenario.id}: step ${index} (${step.op}): ${(e as Error).message}`, { cause: e });
+/** Runs a scenario (test/conformance/README.md); throws with the failing step. */
+export class Runner {
+  private leftover: bigint[] = [];
+
+  constructor(
+    private readonly engine: EngineName,
+    private readonly shared: SharedSidecar,
+  ) {}
+
+  async run(scenario: Scenario): Promise<void> {
+    const own = needsOwnSidecar(scenario);
+    // A target has one daemon at a time: the shared one makes way.
+    if (own) await this.shared.close();
+    const umn = own ? await openOwn(scenario, this.engine) : await this.shared.clean(this.leftover);
+    this.leftover = [];
+    const run = new ScenarioRun(umn, this.engine);
+    try {
+      if (scenario.attach) {
+        const attached = ENGINE_NAMES[(await umn.client.info()).engine];
+        if (attached !== this.engine) throw new Error(`GetInfo says engine ${String(attached)}, but this run tests ${this.engine}`);
+        run.noteAttached();
       }
+      for (const [index, step] of scenario.steps.entries()) {
+        try {
+          await run.step(step);
+        } catch (e) {
+          throw new Error(`${scenario.id}: step ${index} (${step.op}): ${(e as Error).message}`, { cause: e });
+        }
+      }
+    } finally {
+      run.cleanUp();
+      if (own) await umn.close();
+      else this.leftover = [...run.registered];
     }
-  } finally {
-    run.cleanUp();
-    await umn.close();
+  }
+
+  close(): Promise<void> {
+    return this.shared.close();
   }
 }
