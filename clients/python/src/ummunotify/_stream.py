@@ -1,0 +1,71 @@
+"""A StreamEvents subscription as an iterator of reports."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Iterator
+from types import TracebackType
+from typing import Protocol
+
+import grpc
+
+from ._errors import from_rpc_error
+from ._reports import Report, all_from_wire
+from .v1 import ummunotify_pb2 as pb
+
+
+class _StreamCall(Iterator[pb.StreamEventsResponse], Protocol):
+    def cancel(self) -> bool: ...
+
+
+class EventStream(Iterator[Report]):
+    """Every invalidation as it happens; ends after a TargetExited report.
+
+    close() (or leaving a `with` block) cancels the call at once, so the
+    daemon drops this subscriber and its queue; a thread blocked in next()
+    then sees the iteration end.
+    """
+
+    def __init__(self, call: _StreamCall) -> None:
+        self._call = call
+        self._pending: deque[Report] = deque()
+        self._closed = threading.Event()
+        self.counter: int | None = None
+        """The generation counter when the latest batch was taken."""
+
+    def __iter__(self) -> EventStream:
+        return self
+
+    def __next__(self) -> Report:
+        while not self._pending:
+            if self._closed.is_set():
+                raise StopIteration
+            try:
+                message = next(self._call)
+            except StopIteration:
+                self._closed.set()
+                raise
+            except grpc.RpcError as e:
+                if self._closed.is_set():
+                    raise StopIteration from None
+                self._closed.set()
+                raise from_rpc_error(e) from e
+            self.counter = message.counter
+            self._pending.extend(all_from_wire(message.reports))
+        return self._pending.popleft()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def close(self) -> None:
+        if not self._closed.is_set():
+            self._closed.set()
+            self._call.cancel()
+
+    def __enter__(self) -> EventStream:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
