@@ -16,6 +16,8 @@ export interface Memops {
   mmapFile(path: string, pages: number, writable?: boolean): bigint;
   munmap(addr: bigint, pages: number): void;
   madviseDontneed(addr: bigint, pages: number): void;
+  /** madvise with an MADV_* number. */
+  madvise(addr: bigint, pages: number, advice: number): void;
   /** mremap(MREMAP_MAYMOVE|MREMAP_FIXED) of `pages` pages from `oldAddr` to `newAddr`. */
   mremapMove(oldAddr: bigint, pages: number, newAddr: bigint): bigint;
   /** mremap moving onto `newAddr` (MREMAP_MAYMOVE|MREMAP_FIXED) if given, else in place; sizes in bytes. */

@@ -80,6 +80,12 @@ void Munmap(const Napi::CallbackInfo& info) {
   if (munmap(reinterpret_cast<void*>(Addr(info[0])), Pages(info[1]) * Page()) != 0) Fail(info.Env(), "munmap", errno);
 }
 
+// madvise(addr, pages * page, advice): advice by number (MADV_*).
+void Madvise(const Napi::CallbackInfo& info) {
+  int advice = info[2].As<Napi::Number>().Int32Value();
+  if (madvise(reinterpret_cast<void*>(Addr(info[0])), Pages(info[1]) * Page(), advice) != 0) Fail(info.Env(), "madvise", errno);
+}
+
 void MadviseDontneed(const Napi::CallbackInfo& info) {
   if (madvise(reinterpret_cast<void*>(Addr(info[0])), Pages(info[1]) * Page(), MADV_DONTNEED) != 0) Fail(info.Env(), "madvise", errno);
 }
@@ -228,6 +234,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("mmapShared", Napi::Function::New(env, MmapShared));
   exports.Set("mmapFile", Napi::Function::New(env, MmapFile));
   exports.Set("munmap", Napi::Function::New(env, Munmap));
+  exports.Set("madvise", Napi::Function::New(env, Madvise));
   exports.Set("madviseDontneed", Napi::Function::New(env, MadviseDontneed));
   exports.Set("mremapMove", Napi::Function::New(env, MremapMove));
   exports.Set("mremap", Napi::Function::New(env, Mremap));

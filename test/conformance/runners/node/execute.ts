@@ -27,6 +27,9 @@ const INFO_FIELDS: Readonly<Record<string, string>> = {
   subscribers: 'subscribers',
 };
 
+// <asm-generic/mman-common.h>
+const ADVICE: Readonly<Record<string, number>> = { dontneed: 4, pageout: 21 };
+
 const pagesIn = (bytes: bigint): number => Number((bytes + PAGE - 1n) / PAGE);
 
 class StepFailure extends Error {}
@@ -104,10 +107,12 @@ class ScenarioRun {
         this.owned.remove(addr, addr + length);
         return;
       }
-      case 'madvise':
-        if (s.advice !== 'dontneed') throw new StepFailure(`advice: only "dontneed", got ${JSON.stringify(s.advice)}`);
-        memops.madviseDontneed(this.at(s.at), pagesIn(this.at(s.length)));
+      case 'madvise': {
+        const advice = ADVICE[String(s.advice)];
+        if (advice === undefined) throw new StepFailure(`advice: one of ${Object.keys(ADVICE).join(', ')}, got ${JSON.stringify(s.advice)}`);
+        memops.madvise(this.at(s.at), pagesIn(this.at(s.length)), advice);
         return;
+      }
       case 'mremap': {
         const [addr, length] = [this.at(s.at), this.at(s.length)];
         const newLength = s.new_length === undefined ? length : this.at(s.new_length);
