@@ -10,7 +10,10 @@ if [ ! -c /dev/ummunotify ]; then
 	echo "# no /dev/ummunotify in this guest: the module is not loaded"
 	exit 1
 fi
-export UMMUNOTIFY_ENGINE=device
+# No UMMUNOTIFY_ENGINE: the clients choose the device by themselves because
+# /dev/ummunotify exists (on the host the same code chooses uffd), and each
+# runner checks that GetInfo names the engine it chose.
+unset UMMUNOTIFY_ENGINE
 # The bundled daemon (npm run build:daemon) starts in a fraction of the time
 # tsx needs under software emulation; it is the same source.
 export UMMUNOTIFYD="$repo/daemon/dist/ummunotifyd.mjs"
