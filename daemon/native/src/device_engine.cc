@@ -66,7 +66,7 @@ class DeviceEngine final : public Engine {
     return Ok{};
   }
 
-  EngineInfo Info() const override {
+  EngineInfo Info() override {
     EngineInfo info;
     info.features = features_;
     // The module reports invalidations, not their causes; and it sees them all.
@@ -74,6 +74,7 @@ class DeviceEngine final : public Engine {
     info.blind_spots = {"the cause of an invalidation (reports carry no sources)"};
     info.max_registrations = max_registrations_;
     info.counter = closed_ ? closed_counter_ : CounterNow();
+    if (!closed_) DrainDevice();
     std::lock_guard<std::mutex> lock(mu_);
     info.registrations = cookies_.size();
     info.pending_reports = queue_.size();

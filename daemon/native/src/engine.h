@@ -54,7 +54,8 @@ using ActivityCallback = std::function<void()>;
 class Engine {
  public:
   virtual ~Engine() = default;
-  virtual EngineInfo Info() const = 0;
+  // Brings the queues up to date first, so counts agree with the counter.
+  virtual EngineInfo Info() = 0;
   virtual Status Register(const std::vector<Registration>& regs) = 0;
   virtual Status Unregister(const std::vector<uint64_t>& cookies) = 0;
   // As read(2): INVAL reports, then LAST once empty (if room); max 0 = no limit.

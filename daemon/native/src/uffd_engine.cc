@@ -110,7 +110,7 @@ class UffdEngine final : public Engine {
     return Ok{};
   }
 
-  EngineInfo Info() const override {
+  EngineInfo Info() override {
     EngineInfo info;
     info.features = features_;
     info.sources = sources_;
@@ -118,7 +118,9 @@ class UffdEngine final : public Engine {
     info.watchable_mappings = watchable_;
     info.max_registrations = max_registrations_;
     info.counter = closed_ ? closed_counter_ : counter_.Load();
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    // Counts that agree with the counter: an event whose bump is visible is queued.
+    if (!closed_) AwaitProcessed(&lock);
     info.registrations = cookies_.size();
     info.pending_reports = queue_.size();
     info.subscribers = subscribers_.size();
@@ -308,7 +310,7 @@ class UffdEngine final : public Engine {
   // the reports right after: wait (briefly; it never waits on anything) for
   // every event whose bump is already visible, so that a read after the
   // target's syscall returned sees its reports, as with the device.
-  void AwaitProcessed(std::unique_lock<std::mutex>* lock) {
+  void AwaitProcessed(std::unique_lock<std::mutex>* lock) const {
     const uint64_t seen = counter_.Load();
     processed_cv_.wait_for(*lock, std::chrono::milliseconds(100), [&] { return processed_ >= seen; });
   }
@@ -581,7 +583,7 @@ class UffdEngine final : public Engine {
   // Shared with the event thread.  The JavaScript thread is the only writer
   // of index_, cookies_ and the reference counts in coverage_.
   mutable std::mutex mu_;
-  std::condition_variable processed_cv_;
+  mutable std::condition_variable processed_cv_;
   IntervalIndex index_;
   std::unordered_map<uint64_t, Span> cookies_;
   Coverage coverage_;
