@@ -7,7 +7,9 @@
  *
  * The engine under test is $UMMUNOTIFY_ENGINE (device, uffd), else auto:
  * the device if /dev/ummunotify exists, else uffd. Scenarios for other
- * engines only are not run; the summary says how many.
+ * engines only are not run; the summary says how many. Scenarios share one
+ * sidecar, cleaned between them, unless they need their own (README
+ * "Sidecars").
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,6 +23,7 @@
 
 #include "execute.h"
 #include "scenario.h"
+#include "sidecar.h"
 
 #ifndef UMN_SCENARIOS
 #error "UMN_SCENARIOS: the default scenario directory, set by the build"
@@ -100,12 +103,11 @@ static bool engine_under_test(enum umn_engine *engine, const char **name)
 int main(int argc, char **argv)
 {
 	struct files files = { 0 };
-	enum umn_engine engine;
-	const char *engine_name;
+	struct sidecar shared = { 0 };
 	size_t passed = 0, failed = 0, left_out = 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (!engine_under_test(&engine, &engine_name))
+	if (!engine_under_test(&shared.engine, &shared.engine_name))
 		return 2;
 	if (argc < 2 && !add_path(&files, UMN_SCENARIOS))
 		return 2;
@@ -126,10 +128,10 @@ int main(int argc, char **argv)
 		if (!scenario_load(files.paths[i], &scenario, why, sizeof(why))) {
 			printf("not ok %zu - %s: %s\n", i + 1, name, why);
 			failed++;
-		} else if (!(engine == UMN_ENGINE_UFFD ? scenario.for_uffd : scenario.for_device)) {
-			printf("ok %zu - %s # SKIP not for the %s engine\n", i + 1, name, engine_name);
+		} else if (!(shared.engine == UMN_ENGINE_UFFD ? scenario.for_uffd : scenario.for_device)) {
+			printf("ok %zu - %s # SKIP not for the %s engine\n", i + 1, name, shared.engine_name);
 			left_out++;
-		} else if (execute(&scenario, engine, engine_name, why, sizeof(why))) {
+		} else if (execute(&scenario, &shared, why, sizeof(why))) {
 			printf("ok %zu - %s\n", i + 1, name);
 			passed++;
 		} else {
@@ -140,7 +142,8 @@ int main(int argc, char **argv)
 		free(files.paths[i]);
 	}
 	free(files.paths);
-	printf("# engine %s: %zu scenarios, %zu passed, %zu failed, %zu left out (not for the %s engine)\n", engine_name,
-	       passed + failed + left_out, passed, failed, left_out, engine_name);
+	sidecar_close(&shared);
+	printf("# engine %s: %zu scenarios, %zu passed, %zu failed, %zu left out (not for the %s engine)\n",
+	       shared.engine_name, passed + failed + left_out, passed, failed, left_out, shared.engine_name);
 	return failed ? 1 : 0;
 }

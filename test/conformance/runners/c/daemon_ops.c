@@ -8,19 +8,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "expr.h"
 #include "match.h"
 #include "steps.h"
-
-json_object *field(json_object *step, const char *key)
-{
-	json_object *value;
-
-	return json_object_object_get_ex(step, key, &value) ? value : NULL;
-}
 
 /* "NOT_FOUND (errno EINVAL): message", or a local failure's errno and message. */
 static void describe_failure(long rc, char *buf, size_t size)
@@ -121,6 +113,8 @@ bool op_register(struct run *run, json_object *step)
 	if (ok) {
 		rc = umn_register_batch(run->client, ranges, n);
 		ok = check_outcome(run, step, rc, "Register");
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			ok = track_cookie(run, ranges[i].cookie, true) && ok;
 	}
 	free(ranges);
 	return ok;
@@ -137,8 +131,13 @@ bool op_unregister(struct run *run, json_object *step)
 		return fail(run, "out of memory");
 	for (size_t i = 0; ok && i < n; i++)
 		ok = get_cookie(run, list ? json_object_array_get_idx(list, i) : field(step, "cookie"), &cookies[i]);
-	if (ok)
-		ok = check_outcome(run, step, umn_unregister_batch(run->client, cookies, n), "Unregister");
+	if (ok) {
+		int rc = umn_unregister_batch(run->client, cookies, n);
+
+		ok = check_outcome(run, step, rc, "Unregister");
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			ok = track_cookie(run, cookies[i], false) && ok;
+	}
 	free(cookies);
 	return ok;
 }
@@ -239,14 +238,6 @@ bool op_info(struct run *run, json_object *step)
 	}
 	umn_info_release(&info);
 	return ok;
-}
-
-int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 bool current_subscribers(struct run *run, uint32_t *out)

@@ -11,47 +11,26 @@
 #include "run.h"
 #include "steps.h"
 
-/* Opens the scenario's own sidecar; with attach, checks the engine and takes
- * the first "seen" counter. */
-static bool open_client(struct run *run, const struct scenario *scenario)
+/* A scenario that needs daemon arguments or attaches by itself cannot use
+ * the shared sidecar. */
+static bool needs_own_sidecar(const struct scenario *scenario)
 {
-	struct umn_open_options opts = {
-		.daemon_args = scenario->daemon_args,
-		.n_daemon_args = scenario->n_daemon_args,
-		.engine = run->engine,
-		.no_attach = !scenario->attach,
-	};
-	struct umn_info info;
-	enum umn_engine engine;
-	const char *name;
-
-	if (umn_open(&opts, &run->client) < 0) {
-		name = umn_last_errno_name();
-		run->client = NULL;
-		return fail(run, "opening the client failed: %s (errno %s): %s", umn_status_name(umn_last_status()),
-			    name ? name : "none", umn_last_error());
-	}
-	if (!scenario->attach)
-		return true;
-	if (umn_info(run->client, &info) < 0)
-		return fail(run, "GetInfo after opening failed: %s", umn_last_error());
-	engine = info.engine;
-	umn_info_release(&info);
-	if (engine != run->engine)
-		return fail(run, "GetInfo says engine %d, but the engine under test is %s", (int)engine, run->engine_name);
-	run->seen = umn_counter_load(umn_counter_page(run->client));
-	run->have_seen = true;
-	return true;
+	return scenario->n_daemon_args > 0 || !scenario->attach;
 }
 
-/* Closes the client first: with the sidecar gone, unmapping watched memory
- * cannot wait on it. Then gives back every byte the scenario mapped. */
-static void clean_up(struct run *run)
+/* Subscriptions first and the sidecar's state next, so that unmapping what
+ * was watched then costs the daemon nothing; the client's own sidecar goes
+ * with it. Then every byte the scenario mapped is given back. */
+static void clean_up(struct run *run, struct sidecar *shared, bool own)
 {
 	for (size_t i = 0; i < run->n_subs; i++)
 		umn_stream_close(run->subs[i].stream);
 	free(run->subs);
-	umn_close(run->client);
+	if (own)
+		umn_close(run->client);
+	else
+		sidecar_release(shared, run->cookies, run->n_cookies);
+	free(run->cookies);
 	for (size_t i = 0; i < run->owned.n; i++) {
 		const struct owned_range *r = &run->owned.ranges[i];
 
@@ -65,17 +44,37 @@ static void clean_up(struct run *run)
 	free(run->bindings);
 }
 
-bool execute(const struct scenario *scenario, enum umn_engine engine, const char *engine_name, char *why, size_t size)
+bool execute(const struct scenario *scenario, struct sidecar *shared, char *why, size_t size)
 {
 	struct run run = {
-		.engine = engine,
-		.engine_name = engine_name,
+		.engine = shared->engine,
+		.engine_name = shared->engine_name,
 		.page = (uint64_t)sysconf(_SC_PAGESIZE),
 	};
-	bool ok = open_client(&run, scenario);
+	const bool own = needs_own_sidecar(scenario);
+	char reason[2048];
+	bool ok;
 
-	if (!ok)
-		snprintf(why, size, "open: %s", run.message);
+	if (own) {
+		/* A target has one daemon at a time. */
+		sidecar_close(shared);
+		ok = sidecar_open(&run.client, scenario->daemon_args, scenario->n_daemon_args, scenario->attach,
+				  run.engine, run.engine_name, reason, sizeof(reason));
+	} else {
+		ok = sidecar_ready(shared, reason, sizeof(reason));
+		run.client = shared->client;
+	}
+	if (!ok) {
+		snprintf(why, size, "sidecar: %s", reason);
+		if (own)
+			umn_close(run.client);
+		return false;
+	}
+	/* "seen" starts once the sidecar is clean, or at the scenario's attach. */
+	if (scenario->attach) {
+		run.seen = umn_counter_load(umn_counter_page(run.client));
+		run.have_seen = true;
+	}
 	for (size_t i = 0; ok && i < json_object_array_length(scenario->steps); i++) {
 		json_object *step = json_object_array_get_idx(scenario->steps, i);
 		const struct op_spec *spec = find_op(json_object_get_string(field(step, "op")));
@@ -84,6 +83,6 @@ bool execute(const struct scenario *scenario, enum umn_engine engine, const char
 		if (!ok)
 			snprintf(why, size, "%zu %s: %s", i, spec->op, run.message[0] ? run.message : "failed");
 	}
-	clean_up(&run);
+	clean_up(&run, shared, own);
 	return ok;
 }

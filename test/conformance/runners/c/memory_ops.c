@@ -20,6 +20,10 @@
 #include "expr.h"
 #include "steps.h"
 
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21
+#endif
+
 static uint64_t page_floor(const struct run *run, uint64_t x)
 {
 	return x - x % run->page;
@@ -145,8 +149,8 @@ bool op_munmap(struct run *run, json_object *step)
 
 bool op_madvise(struct run *run, json_object *step)
 {
-	static const char *const advice[] = { "dontneed", NULL };
-	static const int values[] = { MADV_DONTNEED };
+	static const char *const advice[] = { "dontneed", "pageout", NULL };
+	static const int values[] = { MADV_DONTNEED, MADV_PAGEOUT };
 	uint64_t at, end;
 	int which;
 

@@ -6,6 +6,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+json_object *field(json_object *step, const char *key)
+{
+	json_object *value;
+
+	return json_object_object_get_ex(step, key, &value) ? value : NULL;
+}
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 bool fail(struct run *run, const char *fmt, ...)
 {
@@ -47,6 +63,25 @@ bool lookup_name(const struct run *run, const char *name, uint64_t *addr)
 		}
 	}
 	return false;
+}
+
+bool track_cookie(struct run *run, uint64_t cookie, bool registered)
+{
+	size_t at = 0;
+	uint64_t *grown;
+
+	while (at < run->n_cookies && run->cookies[at] != cookie)
+		at++;
+	if (!registered && at < run->n_cookies)
+		run->cookies[at] = run->cookies[--run->n_cookies];
+	if (!registered || at < run->n_cookies)
+		return true;
+	grown = realloc(run->cookies, (run->n_cookies + 1) * sizeof(*grown));
+	if (!grown)
+		return fail(run, "out of memory");
+	run->cookies = grown;
+	grown[run->n_cookies++] = cookie;
+	return true;
 }
 
 void describe_addr(const struct run *run, uint64_t addr, char *buf, size_t size)

@@ -39,6 +39,10 @@ struct run {
 	size_t n_bindings;
 	struct subscription *subs;
 	size_t n_subs;
+	/* Cookies of successful Register calls minus those of successful
+	 * Unregister calls: what a shared sidecar must forget afterwards. */
+	uint64_t *cookies;
+	size_t n_cookies;
 	struct owned owned;
 	uint64_t page;
 	/* The program break: where the first brk-grow found it, and where the
@@ -50,6 +54,12 @@ struct run {
 	char message[4096];
 };
 
+/* A field of a step (or any JSON object), NULL if absent. */
+json_object *field(json_object *step, const char *key);
+
+/* Milliseconds on a monotonic clock. */
+int64_t now_ms(void);
+
 /* Records why the step failed (the first reason wins); returns false. */
 bool fail(struct run *run, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -58,6 +68,9 @@ bool bind_name(struct run *run, const char *name, uint64_t addr);
 
 /* The address bound to name; false if unbound. */
 bool lookup_name(const struct run *run, const char *name, uint64_t *addr);
+
+/* Notes a cookie as registered, or (registered false) as unregistered. */
+bool track_cookie(struct run *run, uint64_t cookie, bool registered);
 
 /* Writes addr as "name+offset" relative to the nearest binding at or below it,
  * else in hex, for messages a person can follow. */

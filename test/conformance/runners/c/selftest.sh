@@ -45,18 +45,21 @@ check fail-write-read-only 'not memory the runner mapped writable'
 check fail-counter-before-attach '0 check-counter: no counter page'
 check fail-stream-silent '1 stream-expect: the stream s delivered 0 of 1 invalidations'
 check skip-device-only ok
-check pass-every-op ok
+check own-sidecar-every-op ok
+check state-1-leave ok
+check state-2-fail-leave '4 check-counter: expected changed false'
+check state-3-clean ok
 
 total=$(grep -c '^\(not \)\{0,1\}ok ' "$out" || true)
 if [ "$status" -eq 0 ]; then
 	failed=$((failed + 1))
 	echo "not ok - selftest: the runner exited 0 although scenarios failed"
 fi
-if [ "$total" -ne 19 ]; then
+if [ "$total" -ne 22 ]; then
 	failed=$((failed + 1))
-	echo "not ok - selftest: $total verdicts, expected 19 (a new file in selftest/ needs a check here)"
+	echo "not ok - selftest: $total verdicts, expected 22 (a new file in selftest/ needs a check here)"
 fi
 if [ $failed -eq 0 ]; then
-	echo "# C conformance runner selftest: all 19 verdicts as expected (rejections, failures with their reasons, a skip, a pass)"
+	echo "# C conformance runner selftest: all 22 verdicts as expected (rejections, failures with their reasons, a skip, passes, a shared sidecar cleaned after both)"
 fi
 [ $failed -eq 0 ]

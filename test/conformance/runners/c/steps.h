@@ -14,9 +14,6 @@
 
 #include "run.h"
 
-/* A field of a step, NULL if absent. */
-json_object *field(json_object *step, const char *key);
-
 /* Memory: system calls of the runner, the target (memory_ops.c). */
 bool op_mmap(struct run *run, json_object *step);
 bool op_munmap(struct run *run, json_object *step);
@@ -46,9 +43,6 @@ bool check_outcome(struct run *run, json_object *step, long rc, const char *call
 
 /* Polls GetInfo every 10 ms, 5 s at most, until subscribers == want. */
 bool await_subscribers(struct run *run, uint32_t want);
-
-/* Milliseconds on a monotonic clock. */
-int64_t now_ms(void);
 
 /* GetInfo's subscriber count now. */
 bool current_subscribers(struct run *run, uint32_t *out);

@@ -1,0 +1,39 @@
+// UniqueFd: sole owner of one file descriptor, closed on destruction, so no
+// return path of the handoff can leak one.
+#pragma once
+
+#include <unistd.h>
+
+#include <utility>
+
+namespace umn {
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  UniqueFd(UniqueFd&& other) noexcept : fd_(other.release()) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    if (this != &other) reset(other.release());
+    return *this;
+  }
+  ~UniqueFd() { reset(); }
+
+  int get() const { return fd_; }
+  explicit operator bool() const { return fd_ >= 0; }
+
+  int release() { return std::exchange(fd_, -1); }
+
+  void reset(int fd = -1) {
+    // close(2) releases the fd even when it reports EINTR on Linux: never retry.
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace umn
