@@ -3,15 +3,20 @@
 The engine is UMMUNOTIFY_ENGINE if set, else auto (the device where
 /dev/ummunotify exists, else uffd). A scenario whose `engines` leave that
 engine out is not collected; the summary line says how many, and which.
+The tests share one Runner, and with it the shared sidecar (closed when the
+session ends); the summary says how many daemons it started, and why it
+replaced any that did not come clean.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from scenario import Runner
+from sidecars import SharedSidecar
 from spec import read_engines
 
 RUNNER = Path(__file__).resolve().parent
@@ -19,11 +24,12 @@ REPO = RUNNER.parents[3]
 SCENARIOS = REPO / "test" / "conformance" / "scenarios"
 
 os.environ.setdefault("UMMUNOTIFYD", str(REPO / "bin" / "ummunotifyd"))
-# Every scenario gets a fresh sidecar of its own, never an inherited one.
+# The runner starts its sidecars itself; it never connects to an inherited one.
 os.environ.pop("UMMUNOTIFY_SOCKET", None)
 
 _LEFT_OUT = pytest.StashKey[list[str]]()
 _COLLECTED = pytest.StashKey[int]()
+_SHARED = pytest.StashKey[SharedSidecar]()
 
 
 def engine_under_test() -> str:
@@ -69,6 +75,18 @@ def engine() -> str:
     return engine_under_test()
 
 
+@pytest.fixture(scope="session")
+def runner(engine: str, pytestconfig: pytest.Config) -> Iterator[Runner]:
+    """The one runner of this session; its shared sidecar is stopped when the session ends."""
+    shared = SharedSidecar(engine)
+    pytestconfig.stash[_SHARED] = shared
+    run = Runner(engine, shared)
+    try:
+        yield run
+    finally:
+        run.close()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
@@ -84,3 +102,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: p
     left_out = config.stash[_LEFT_OUT]
     line = f"conformance ({engine} engine): {config.stash[_COLLECTED]} scenarios collected, {len(left_out)} left out (not for the {engine} engine)"
     terminalreporter.write_line(line + (": " + ", ".join(left_out) if left_out else ""))
+    shared = config.stash.get(_SHARED, None)
+    if shared is not None:
+        terminalreporter.write_line(f"conformance: the shared sidecar was started {shared.opened} times, {len(shared.replaced)} of them because it did not come clean")
+        for why in shared.replaced:
+            terminalreporter.write_line(f"  replaced: {why}")

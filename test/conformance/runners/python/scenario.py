@@ -1,7 +1,8 @@
-"""Runs one scenario with this process as the target: a fresh sidecar
-through ummunotify.open(), every step in order, then the client closed, the
-sidecar stopped and the scenario's memory given back, whether it passed or
-not (test/conformance/README.md)."""
+"""Runs scenarios with this process as the target: each on a sidecar of its
+own or on the shared one, made clean first (sidecars.py), every step in
+order, then the scenario's subscriptions cancelled, its own sidecar (if it
+had one) stopped and its memory given back, whether it passed or not
+(test/conformance/README.md)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from dataclasses import dataclass, field
 from errors import ScenarioError, StepFailed
 from expressions import Expr, evaluate
 from matching import describe_all, mismatch
-from spec import ExpectedError, Scenario, Step, load
+from sidecars import SharedSidecar, needs_own_sidecar, open_own
+from spec import ExpectedError, Scenario, Step
 from target import PAGE, Target
 
 import ummunotify
@@ -60,6 +62,8 @@ class Run:
     seen: int | None = None
     subscriptions: dict[str, Subscription] = field(default_factory=dict)
     client: ummunotify.Client | None = None
+    registered: set[int] = field(default_factory=set)
+    """Cookies of successful register calls, minus those of successful unregister calls."""
 
     @property
     def umn(self) -> ummunotify.Client:
@@ -147,10 +151,7 @@ def do_step(run: Run, step: Step) -> None:
     elif op == "register":
         do_register(run, step)
     elif op == "unregister":
-        if step.batch:
-            run.call(step, lambda: run.umn.unregister_many(step.cookies))
-        else:
-            run.call(step, lambda: run.umn.unregister(step.cookies[0]))
+        do_unregister(run, step)
     elif op == "read-events":
         do_read_events(run, step)
     elif op == "check-counter":
@@ -173,11 +174,28 @@ def void(_: object) -> None:
 
 def do_register(run: Run, step: Step) -> None:
     entries = [(run.value(e.at, step, "at"), run.value(e.length, step, "length"), e.cookie) for e in step.entries]
-    if step.batch:
-        run.call(step, lambda: run.umn.register_many(entries))
-    else:
-        [(addr, length, cookie)] = entries
-        run.call(step, lambda: run.umn.register(addr, length, cookie))
+
+    def register() -> None:
+        if step.batch:
+            run.umn.register_many(entries)
+        else:
+            [(addr, length, cookie)] = entries
+            run.umn.register(addr, length, cookie)
+        # Noted as soon as the call succeeds, even if the step expected it to fail.
+        run.registered.update(cookie for _, _, cookie in entries)
+
+    run.call(step, register)
+
+
+def do_unregister(run: Run, step: Step) -> None:
+    def unregister() -> None:
+        if step.batch:
+            run.umn.unregister_many(step.cookies)
+        else:
+            run.umn.unregister(step.cookies[0])
+        run.registered.difference_update(step.cookies)
+
+    run.call(step, unregister)
 
 
 def do_read_events(run: Run, step: Step) -> None:
@@ -277,30 +295,50 @@ def do_unsubscribe(run: Run, step: Step) -> None:
     wait_for_subscribers(run, step, before - 1)
 
 
-def run_scenario(scenario: Scenario, engine: str) -> None:
-    """Runs every step; raises StepFailed (or ScenarioError) naming the step. Cleans up in every case."""
-    run = Run(scenario, engine)
-    problems: list[str] = []
-    try:
-        try:
-            run.client = ummunotify.open(engine=engine, daemon_args=scenario.daemon_args, attach=scenario.attach)
-            if scenario.attach:
-                run.attached()
-        except (StepFailed, ummunotify.Error) as e:
-            raise StepFailed(f"opening the client: {e}") from e
-        for step in scenario.steps:
-            try:
-                do_step(run, step)
-            except StepFailed as e:
-                raise StepFailed(f"{step.where}: {e}") from e
-            except ummunotify.Error as e:
-                raise StepFailed(f"{step.where}: unexpected {describe_error(e)}") from e
-    finally:
-        for subscription in run.subscriptions.values():
-            subscription.close()
-        if run.client is not None:
-            run.client.close()
-        problems = run.target.release()
-    if problems:
-        raise StepFailed("cleanup: " + "; ".join(problems))
+class Runner:
+    """Runs scenarios one after another, on their own sidecars or on the shared one."""
 
+    def __init__(self, engine: str, shared: SharedSidecar) -> None:
+        self.engine = engine
+        self.shared = shared
+        self._leftover: set[int] = set()
+
+    def run(self, scenario: Scenario) -> None:
+        """Runs every step; raises StepFailed (or ScenarioError) naming the step. Cleans up in every case."""
+        own = needs_own_sidecar(scenario)
+        leftover, self._leftover = self._leftover, set()
+        run = Run(scenario, self.engine)
+        problems: list[str] = []
+        try:
+            try:
+                if own:
+                    # A target has one daemon at a time: the shared one makes way.
+                    self.shared.close()
+                    run.client = open_own(scenario, self.engine)
+                else:
+                    run.client = self.shared.clean(leftover)
+                if scenario.attach:
+                    run.attached()
+            except (StepFailed, ummunotify.Error) as e:
+                raise StepFailed(f"opening the client: {e}") from e
+            for step in scenario.steps:
+                try:
+                    do_step(run, step)
+                except StepFailed as e:
+                    raise StepFailed(f"{step.where}: {e}") from e
+                except ummunotify.Error as e:
+                    raise StepFailed(f"{step.where}: unexpected {describe_error(e)}") from e
+        finally:
+            for subscription in run.subscriptions.values():
+                subscription.close()
+            if own:
+                if run.client is not None:
+                    run.client.close()
+            else:
+                self._leftover = run.registered
+            problems = run.target.release()
+        if problems:
+            raise StepFailed("cleanup: " + "; ".join(problems))
+
+    def close(self) -> None:
+        self.shared.close()

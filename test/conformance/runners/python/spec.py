@@ -18,7 +18,7 @@ from matching import SOURCE_NAMES, InvalidationMatcher, Matcher, OtherMatcher
 ENGINES = ("uffd", "device")
 MAPPING_TYPES = ("anonymous", "shared", "file")
 PROTECTIONS = ("read-write", "read")
-ADVICE = ("dontneed",)
+ADVICE = ("dontneed", "pageout")
 COOKIE_LIMIT = 1 << 53
 INFO_FIELDS: dict[str, type] = {
     "engine": str,

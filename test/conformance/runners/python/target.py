@@ -17,6 +17,8 @@ PAGE = mmap.PAGESIZE
 
 MADV_DONTNEED = 4
 MADV_NOHUGEPAGE = 15
+MADV_PAGEOUT = 21
+ADVICE = {"dontneed": MADV_DONTNEED, "pageout": MADV_PAGEOUT}
 MREMAP_MAYMOVE = 1
 MREMAP_FIXED = 2
 MAP_FIXED = 0x10
@@ -152,9 +154,8 @@ class Target:
         self._unmapped(addr, length)
 
     def madvise(self, addr: int, length: int, advice: str) -> None:
-        assert advice == "dontneed"
-        if libc.madvise(addr, length, MADV_DONTNEED) != 0:
-            raise _fail(f"madvise({addr:#x}, {length:#x}, MADV_DONTNEED)")
+        if libc.madvise(addr, length, ADVICE[advice]) != 0:
+            raise _fail(f"madvise({addr:#x}, {length:#x}, MADV_{advice.upper()})")
 
     def mremap(self, addr: int, length: int, new_length: int, to: int | None) -> int:
         flags, new_addr = (0, 0) if to is None else (MREMAP_MAYMOVE | MREMAP_FIXED, to)

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import pytest
 from errors import ScenarioError, StepFailed
-from scenario import run_scenario
+from scenario import Runner
 from spec import load
 
 
-def test_scenario(scenario_path: Path, engine: str) -> None:
+def test_scenario(scenario_path: Path, runner: Runner) -> None:
     failure = None
     try:
-        run_scenario(load(scenario_path), engine)
+        runner.run(load(scenario_path))
     except ScenarioError as e:
         failure = f"{scenario_path.name}: malformed scenario: {e}"
     except StepFailed as e:
