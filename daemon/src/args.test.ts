@@ -7,6 +7,7 @@ describe('ummunotifyd arguments', () => {
       pid: 42,
       socket: undefined,
       allowUids: [],
+      observerUids: [],
       maxRegistrations: 1 << 21,
       busyPollMicros: 50,
       exitGraceMs: 2000,
@@ -20,6 +21,13 @@ describe('ummunotifyd arguments', () => {
     expect(a.allowUids).toEqual([1000, 1001]);
     expect(a.socket).toBe('/run/x.sock');
     expect(a.exitGraceMs).toBe(0);
+  });
+
+  it('takes repeated --observer-uid, apart from --allow-uid', () => {
+    const a = parseDaemonArgs(['--pid', '7', '--observer-uid', '1234', '--allow-uid', '1000', '--observer-uid=65534']);
+    expect(a.observerUids).toEqual([1234, 65534]);
+    expect(a.allowUids).toEqual([1000]);
+    expect(() => parseDaemonArgs(['--pid', '7', '--observer-uid', 'bob'])).toThrow('--observer-uid: expected a whole number');
   });
 
   it('refuses what it cannot use, saying which argument', () => {

@@ -4,6 +4,8 @@ export interface DaemonArgs {
   readonly pid: number;
   readonly socket: string | undefined;
   readonly allowUids: readonly number[];
+  /** Uids that may only look: GetInfo and StreamEvents. */
+  readonly observerUids: readonly number[];
   readonly maxRegistrations: number;
   readonly busyPollMicros: number;
   /** How long to keep serving after the target exits, so clients can drain. */
@@ -11,11 +13,11 @@ export interface DaemonArgs {
   readonly logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-export const USAGE = `usage: ummunotifyd --pid PID [--socket PATH] [--allow-uid UID]...
+export const USAGE = `usage: ummunotifyd --pid PID [--socket PATH] [--allow-uid UID]... [--observer-uid UID]...
                    [--max-registrations N] [--busy-poll-us N] [--exit-grace-ms N]
                    [--log-level debug|info|warn|error]`;
 
-const DEFAULTS: Omit<DaemonArgs, 'pid' | 'socket' | 'allowUids'> = { maxRegistrations: 1 << 21, busyPollMicros: 50, exitGraceMs: 2000, logLevel: 'info' };
+const DEFAULTS: Omit<DaemonArgs, 'pid' | 'socket' | 'allowUids' | 'observerUids'> = { maxRegistrations: 1 << 21, busyPollMicros: 50, exitGraceMs: 2000, logLevel: 'info' };
 
 function count(name: string, text: string | undefined, min: number): number {
   if (text === undefined || !/^\d+$/.test(text)) throw new Error(`${name}: expected a whole number, got ${text ?? 'nothing'}`);
@@ -29,6 +31,7 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
   let pid: number | undefined;
   let socket: string | undefined;
   const allowUids: number[] = [];
+  const observerUids: number[] = [];
   let { maxRegistrations, busyPollMicros, exitGraceMs } = DEFAULTS;
   let logLevel: DaemonArgs['logLevel'] = DEFAULTS.logLevel;
   for (let i = 0; i < argv.length; i++) {
@@ -47,6 +50,9 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
       }
       case '--allow-uid':
         allowUids.push(count('--allow-uid', value(), 0));
+        break;
+      case '--observer-uid':
+        observerUids.push(count('--observer-uid', value(), 0));
         break;
       case '--max-registrations':
         maxRegistrations = count('--max-registrations', value(), 1);
@@ -68,5 +74,5 @@ export function parseDaemonArgs(argv: readonly string[]): DaemonArgs {
     }
   }
   if (pid === undefined) throw new Error('--pid is required');
-  return { pid, socket, allowUids, maxRegistrations, busyPollMicros, exitGraceMs, logLevel };
+  return { pid, socket, allowUids, observerUids, maxRegistrations, busyPollMicros, exitGraceMs, logLevel };
 }

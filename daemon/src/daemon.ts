@@ -10,7 +10,7 @@ import { createServer, type Server as NetServer } from 'node:net';
 import type { DaemonArgs } from './args.ts';
 import type { Logger } from './log.ts';
 import { native } from './native.ts';
-import { claim, daemonPaths, defaultSocketDir, ensurePrivateDir, release, socketModes, socketPathFor, type DaemonPaths } from './paths.ts';
+import { claim, daemonPaths, defaultSocketDir, ensurePrivateDir, othersMustConnect, release, socketModes, socketPathFor, type DaemonPaths } from './paths.ts';
 import { PeerRegistry } from './peers.ts';
 import { packageDefinition, SERVICE_NAME, ummunotifyV1 } from './proto.ts';
 import { serviceHandlers } from './service.ts';
@@ -48,9 +48,9 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
 
   const grpcSocket = args.socket ?? socketPathFor(args.pid, defaultSocketDir(process.getuid?.() ?? 0, process.env));
   const paths = daemonPaths(grpcSocket);
-  // Open the modes when anyone but us must connect (allowed uids, or a target
-  // of another uid than the daemon's); the peer check then does the refusing.
-  const modes = socketModes(args.allowUids.length > 0 || target.uid !== process.getuid?.());
+  // Open the modes when anyone but us must connect (allowed or observer uids,
+  // or a target of another uid than the daemon's); the peer check then does the refusing.
+  const modes = socketModes(othersMustConnect(process.getuid?.() ?? 0, [target.uid, ...args.allowUids, ...args.observerUids]));
   ensurePrivateDir(paths.dir, modes.dir);
   await claim(paths);
 
@@ -62,7 +62,14 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
   const session = new Session(
     target,
     pidfd,
-    { maxRegistrations: args.maxRegistrations, busyPollMicros: args.busyPollMicros, counterSocket: paths.counterSocket, counterSocketMode: modes.socket, allowedUids: args.allowUids },
+    {
+      maxRegistrations: args.maxRegistrations,
+      busyPollMicros: args.busyPollMicros,
+      counterSocket: paths.counterSocket,
+      counterSocketMode: modes.socket,
+      // Observers are left out on purpose: they may watch reports, not map the counter page.
+      allowedUids: args.allowUids,
+    },
     log,
     () => {
       health.setStatus('', 'NOT_SERVING');
@@ -71,7 +78,7 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
     },
   );
 
-  const peers = new PeerRegistry(new Set([target.uid, ...args.allowUids]));
+  const peers = new PeerRegistry({ targetUid: target.uid, allowUids: new Set(args.allowUids), observerUids: new Set(args.observerUids) });
   const server = new grpc.Server();
   server.addService(ummunotifyV1.UmmunotifyService.service, serviceHandlers(session, peers, log));
   health.addToServer(server);

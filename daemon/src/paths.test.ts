@@ -1,9 +1,9 @@
-import { mkdtempSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { claim, daemonPaths, defaultSocketDir, ensurePrivateDir, release } from './paths.ts';
+import { claim, daemonPaths, defaultSocketDir, ensurePrivateDir, othersMustConnect, release, socketDirMode } from './paths.ts';
 
 describe('socket paths', () => {
   it('puts root under /run and users under XDG_RUNTIME_DIR', () => {
@@ -25,6 +25,33 @@ describe('socket paths', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'umn-paths-')), 'sub');
     ensurePrivateDir(dir);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
+  });
+
+  it('opens the modes when another uid must connect: the target, --allow-uid or --observer-uid', () => {
+    expect(othersMustConnect(1000, [1000])).toBe(false);
+    expect(othersMustConnect(0, [0, 0])).toBe(false);
+    expect(othersMustConnect(0, [1000])).toBe(true);
+    expect(othersMustConnect(1000, [1000, 1234])).toBe(true);
+  });
+
+  it('never takes search bits away from a shared directory, but takes read and write bits', () => {
+    expect(socketDirMode(0o700, undefined)).toBe(0o700);
+    expect(socketDirMode(0o711, 0o700)).toBe(0o711);
+    expect(socketDirMode(0o700, 0o711)).toBe(0o711);
+    expect(socketDirMode(0o700, 0o755)).toBe(0o711);
+  });
+
+  it('keeps a shared directory searchable for another daemon, and refuses one others can write into', () => {
+    const base = mkdtempSync(join(tmpdir(), 'umn-paths-'));
+    const shared = join(base, 'shared');
+    ensurePrivateDir(shared, 0o711);
+    ensurePrivateDir(shared, 0o700);
+    expect(statSync(shared).mode & 0o777).toBe(0o711);
+    const open = join(base, 'open');
+    mkdirSync(open);
+    chmodSync(open, 0o1777);
+    expect(() => ensurePrivateDir(open)).toThrow('writable by others');
+    expect(statSync(open).mode & 0o7777).toBe(0o1777);
   });
 });
 

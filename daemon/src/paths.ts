@@ -33,22 +33,46 @@ export function socketPathFor(pid: number, dir: string): string {
 
 /**
  * File modes: by default only our uid can reach the socket (directory 0700,
- * socket 0600). Uids allowed with --allow-uid must be able to connect, so
- * then the directory is searchable and the socket writable by all, and the
- * peer-credential check at accept is what refuses everybody else.
+ * socket 0600). Uids allowed with --allow-uid or --observer-uid must be able
+ * to connect, so then the directory is searchable and the socket writable by
+ * all, and the peer-credential check at accept is what refuses everybody else.
  */
 export function socketModes(allowOthers: boolean): { readonly dir: number; readonly socket: number } {
   return allowOthers ? { dir: 0o711, socket: 0o666 } : { dir: 0o700, socket: 0o600 };
 }
 
-/** Creates the directory (0700, or `mode`) if missing; refuses one that others could write into. */
+/** Whether uids other than the daemon's own must reach its sockets: the target's, --allow-uid, --observer-uid. */
+export function othersMustConnect(daemonUid: number, uids: readonly number[]): boolean {
+  return uids.some((uid) => uid !== daemonUid);
+}
+
+/**
+ * The mode to give a socket directory that has `existing` (undefined: just
+ * created). Search bits for others stay: the directory may be shared
+ * (/run/ummunotify) with a daemon that needs them, and taking them away
+ * would lock its allowed and observer uids out; the sockets' own modes
+ * still protect the daemons that did not open theirs. Read bits go.
+ */
+export function socketDirMode(requested: number, existing: number | undefined): number {
+  return requested | ((existing ?? 0) & 0o011);
+}
+
+/**
+ * Creates the directory (0700, or `mode`) if missing. One that exists is
+ * checked before any chmod: it must be ours and not writable by others (a
+ * --socket in /tmp must not chmod /tmp).
+ */
 export function ensurePrivateDir(dir: string, mode = 0o700): void {
-  mkdirSync(dir, { recursive: true, mode });
-  chmodSync(dir, mode);
+  const created = mkdirSync(dir, { recursive: true, mode }) !== undefined;
   const st = statSync(dir);
   if (!st.isDirectory()) throw new Error(`${dir} is not a directory`);
   if (st.uid !== process.getuid?.()) throw new Error(`${dir} belongs to uid ${st.uid}, not to us`);
-  if ((st.mode & 0o022) !== 0) throw new Error(`${dir} is writable by others (mode ${(st.mode & 0o777).toString(8)}); fix it or choose another --socket`);
+  const existing = st.mode & 0o777;
+  if (!created && (existing & 0o022) !== 0) throw new Error(`${dir} is writable by others (mode ${existing.toString(8)}); fix it or choose another --socket`);
+  const wanted = socketDirMode(mode, created ? undefined : existing);
+  // Unchanged modes are left alone, so that two daemons starting at once
+  // cannot undo each other's chmod.
+  if (wanted !== existing) chmodSync(dir, wanted);
 }
 
 /** Resolves true if something accepts connections on the socket path. */

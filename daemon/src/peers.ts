@@ -9,17 +9,15 @@
 
 import type { Socket } from 'node:net';
 import { native, type PeerCred } from './native.ts';
+import { roleOfUid, type AccessPolicy, type Role } from './roles.ts';
 import { startTimeOf } from './target.ts';
 
 export interface Peer extends PeerCred {
   readonly tag: string;
   /** Start time of the peer process when it connected, to tell a pid's reuse apart. */
   readonly startTime: string | undefined;
-}
-
-/** Who may connect: root, the target's uid, and the uids given with --allow-uid. */
-export function isAllowedUid(uid: number, allowed: ReadonlySet<number>): boolean {
-  return uid === 0 || allowed.has(uid);
+  /** Decided at accept from the uid (roles.ts); every call is checked against it. */
+  readonly role: Role;
 }
 
 interface SocketWithHandle {
@@ -39,7 +37,7 @@ export class PeerRegistry {
   private readonly peers = new Map<string, Peer>();
   private next = 1;
 
-  constructor(private readonly allowedUids: ReadonlySet<number>) {}
+  constructor(private readonly policy: AccessPolicy) {}
 
   /** Checks a new connection; on success tags the socket and remembers the peer until it closes. */
   admit(socket: Socket): Admission {
@@ -49,11 +47,10 @@ export class PeerRegistry {
     } catch (e) {
       return { ok: false, reason: `cannot read the peer's credentials: ${(e as Error).message}` };
     }
-    if (!isAllowedUid(cred.uid, this.allowedUids)) {
-      return { ok: false, reason: `uid ${cred.uid} may not use this daemon (allowed: root, ${[...this.allowedUids].join(', ')}; see --allow-uid)`, cred };
-    }
+    const decision = roleOfUid(cred.uid, this.policy);
+    if (!decision.ok) return { ok: false, reason: decision.reason, cred };
     const tag = `ummunotify-peer-${this.next++}`;
-    const peer: Peer = { ...cred, tag, startTime: startTimeOf(cred.pid) };
+    const peer: Peer = { ...cred, tag, startTime: startTimeOf(cred.pid), role: decision.role };
     Object.defineProperty(socket, 'remoteAddress', { value: tag, configurable: true });
     this.peers.set(tag, peer);
     socket.once('close', () => this.peers.delete(tag));

@@ -1,12 +1,13 @@
-// The UmmunotifyService handlers: identify the caller's connection, parse,
-// delegate to the Session, and turn every failure into a status. Nothing a
-// request does can throw out of here.
+// The UmmunotifyService handlers: identify the caller's connection, check
+// its role may make the call, parse, delegate to the Session, and turn every
+// failure into a status. Nothing a request does can throw out of here.
 
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from './log.ts';
 import type { Peer, PeerRegistry } from './peers.ts';
 import type { UmmunotifyServiceHandlers } from './proto.ts';
 import { parseUint64, toNativeRegistrations } from './reports.ts';
+import { callRefusal, type ServiceMethod } from './roles.ts';
 import type { Session } from './session.ts';
 import { RpcError, toRpcError, toServiceError } from './status.ts';
 
@@ -15,31 +16,41 @@ interface HasPeer {
 }
 
 export function serviceHandlers(session: Session, peers: PeerRegistry, log: Logger): UmmunotifyServiceHandlers {
-  const peerOf = (call: HasPeer): Peer => {
+  /**
+   * The caller of a call, once its role may make it: every handler, unary or
+   * streaming, starts here, so no handler can forget the role check.
+   */
+  const callerOf = (call: HasPeer, method: ServiceMethod): Peer => {
     const peer = peers.peerOf(call);
     // Every connection is admitted (and tagged) before gRPC sees it.
     if (peer === undefined) throw new RpcError(grpc.status.PERMISSION_DENIED, 'connection not admitted by the daemon');
+    const refusal = callRefusal(peer.role, peer.uid, method);
+    if (refusal !== undefined) throw new RpcError(grpc.status.PERMISSION_DENIED, refusal);
     return peer;
   };
 
+  function logRefusal(method: ServiceMethod, call: HasPeer, e: unknown): RpcError {
+    const err = toRpcError(e);
+    const peer = peers.peerOf(call);
+    log.log(err.code === grpc.status.INTERNAL ? 'error' : 'info', 'call refused', {
+      method,
+      pid: peer?.pid,
+      uid: peer?.uid,
+      role: peer?.role,
+      code: grpc.status[err.code],
+      errno: err.errnoName,
+      reason: err.message,
+    });
+    return err;
+  }
+
   /** Runs one unary call; a failure is logged with the caller and answered with its status. */
-  function unary<Req, Res>(method: string, body: (request: Req, peer: Peer) => Res) {
+  function unary<Req, Res>(method: ServiceMethod, body: (request: Req, peer: Peer) => Res) {
     return (call: grpc.ServerUnaryCall<Req, Res>, callback: grpc.sendUnaryData<Res>): void => {
-      let peer: Peer | undefined;
       try {
-        peer = peerOf(call);
-        callback(null, body(call.request, peer));
+        callback(null, body(call.request, callerOf(call, method)));
       } catch (e) {
-        const err = toRpcError(e);
-        log.log(err.code === grpc.status.INTERNAL ? 'error' : 'info', 'call refused', {
-          method,
-          pid: peer?.pid,
-          uid: peer?.uid,
-          code: grpc.status[err.code],
-          errno: err.errnoName,
-          reason: err.message,
-        });
-        callback(toServiceError(err));
+        callback(toServiceError(logRefusal(method, call, e)));
       }
     };
   }
@@ -59,10 +70,10 @@ export function serviceHandlers(session: Session, peers: PeerRegistry, log: Logg
     GetCounterEndpoint: unary('GetCounterEndpoint', () => session.counterEndpoint()),
     StreamEvents: (call) => {
       try {
-        peerOf(call);
+        callerOf(call, 'StreamEvents');
         session.openStream(call);
       } catch (e) {
-        call.destroy(toServiceError(e) as grpc.ServiceError);
+        call.destroy(toServiceError(logRefusal('StreamEvents', call, e)) as grpc.ServiceError);
       }
     },
   };

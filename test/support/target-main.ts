@@ -7,11 +7,14 @@ import { Worker } from 'node:worker_threads';
 import { UmmunotifyClient } from '../../clients/node/src/client.ts';
 import type { Counter } from '../../clients/node/src/counter.ts';
 import { UmmunotifyError } from '../../clients/node/src/errors.ts';
+import type { Subscription } from '../../clients/node/src/subscription.ts';
+import { native } from '../../daemon/src/native.ts';
 import { memops } from './memops/index.ts';
 import type { TargetReply, TargetRequest } from './target-protocol.ts';
 
 let client: UmmunotifyClient | undefined;
 let counter: Counter | undefined;
+let subscription: Subscription | undefined;
 const PAGE = BigInt(memops.pageSize());
 
 function connected(): UmmunotifyClient {
@@ -94,6 +97,17 @@ async function handle(req: TargetRequest): Promise<unknown> {
       return connected().readEvents();
     case 'info':
       return connected().info();
+    case 'subscribe':
+      subscription = connected().subscribe();
+      return undefined;
+    case 'nextReport':
+      if (subscription === undefined) throw new Error('target: subscribe first');
+      return subscription.next(req.timeoutMs);
+    case 'receiveFd': {
+      const fd = native.receiveFd(req.path);
+      native.close(fd);
+      return true;
+    }
     case 'counter':
       return (await mappedCounter()).value();
     case 'mmap':

@@ -5,6 +5,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach } from 'vitest';
 import { UmmunotifyClient } from '../../clients/node/src/client.ts';
@@ -77,6 +78,8 @@ export interface Sidecar {
   readonly target: TargetProcess;
   readonly daemon: SpawnedDaemon;
   readonly dir: string;
+  /** The daemon's log lines (JSON), when captureDaemonLog was asked for; else always empty. */
+  readonly daemonLog: readonly string[];
   close(): Promise<void>;
 }
 
@@ -86,6 +89,10 @@ export interface SidecarOptions {
   readonly daemonArgs?: readonly string[];
   readonly targetUid?: number;
   readonly daemonUid?: number;
+  /** No --socket: the daemon picks its default path (/run/ummunotify/PID.sock as root). */
+  readonly defaultSocket?: boolean;
+  /** Keep the daemon's stderr (JSON log lines) in daemonLog instead of passing it through. */
+  readonly captureDaemonLog?: boolean;
 }
 
 /** A target with its own daemon, connected and (unless told otherwise) attached. */
@@ -95,15 +102,18 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
   if (options.daemonUid !== undefined) chownSync(dir, options.daemonUid, options.daemonUid);
   const daemon = await spawnDaemon(
     target.pid,
-    ['--socket', join(dir, 'd.sock'), '--exit-grace-ms', '100', '--log-level', 'warn', ...(options.daemonArgs ?? [])],
-    options.daemonUid === undefined ? {} : { uid: options.daemonUid },
+    [...(options.defaultSocket ? [] : ['--socket', join(dir, 'd.sock')]), '--exit-grace-ms', '100', '--log-level', 'warn', ...(options.daemonArgs ?? [])],
+    { ...(options.daemonUid === undefined ? {} : { uid: options.daemonUid }), ...(options.captureDaemonLog ? { stderr: 'pipe' as const } : {}) },
   );
+  const daemonLog: string[] = [];
+  if (options.captureDaemonLog && daemon.process.stderr) createInterface({ input: daemon.process.stderr }).on('line', (line) => daemonLog.push(line));
   await target.do({ op: 'connect', socket: daemon.socket });
   if (options.attach ?? true) await target.do({ op: 'attach' });
   return {
     target,
     daemon,
     dir,
+    daemonLog,
     async close() {
       await target.kill();
       const code = await daemon.stop();

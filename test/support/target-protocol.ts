@@ -14,6 +14,12 @@ export type TargetRequest =
   | { readonly op: 'unregister'; readonly cookies: readonly bigint[] }
   | { readonly op: 'readEvents' }
   | { readonly op: 'info' }
+  /** Opens a StreamEvents subscription, as an inspection tool would; nextReport pulls from it. */
+  | { readonly op: 'subscribe' }
+  /** The subscription's next report, or undefined after timeoutMs with none (or once it ended). */
+  | { readonly op: 'nextReport'; readonly timeoutMs: number }
+  /** Asks an fd-passing socket (the counter socket) for its fd directly, as a client would after GetCounterEndpoint. */
+  | { readonly op: 'receiveFd'; readonly path: string }
   | { readonly op: 'counter' }
   | { readonly op: 'mmap'; readonly pages: number }
   | { readonly op: 'mmapFixed'; readonly addr: bigint; readonly pages: number }

@@ -7,6 +7,15 @@ describe('ummunotifyctl arguments', () => {
     expect(parseCtlArgs(['--pid', '9', 'stream']).socket).toEqual({ pid: 9 });
   });
 
+  it('takes the options after the command as well, and in --flag=value form', () => {
+    expect(parseCtlArgs(['stream', '--pid', '9'])).toEqual({ socket: { pid: 9 }, command: { name: 'stream' } });
+    expect(parseCtlArgs(['register', '5', '--socket=/s.sock', '0x1000', '8192'])).toEqual({
+      socket: { path: '/s.sock' },
+      command: { name: 'register', cookie: 5n, start: 4096n, end: 8192n },
+    });
+    expect(parseCtlArgs(['info', '--pid=12']).socket).toEqual({ pid: 12 });
+  });
+
   it('reads addresses in hex or decimal', () => {
     expect(parseCtlArgs(['--pid', '9', 'register', '5', '0x1000', '8192']).command).toEqual({ name: 'register', cookie: 5n, start: 4096n, end: 8192n });
     expect(parseCtlArgs(['--pid', '9', 'unregister', '5', '6']).command).toEqual({ name: 'unregister', cookies: [5n, 6n] });
@@ -16,5 +25,11 @@ describe('ummunotifyctl arguments', () => {
     expect(() => parseCtlArgs(['info'])).toThrow('give --socket PATH or --pid PID');
     expect(() => parseCtlArgs(['--pid', '9', 'register', '1', '2'])).toThrow('register COOKIE START END');
     expect(() => parseCtlArgs(['--pid', '9', 'frob'])).toThrow('unknown command');
+    expect(() => parseCtlArgs(['--pid', '9'])).toThrow('no command');
+    expect(() => parseCtlArgs(['stream', '--pid'])).toThrow('--pid: expected a process id, got nothing');
+    expect(() => parseCtlArgs(['stream', '--pid', '0'])).toThrow('--pid: expected a process id');
+    expect(() => parseCtlArgs(['stream', '--pid', '9', '--socket', '/s.sock'])).toThrow('once');
+    expect(() => parseCtlArgs(['stream', '--socket', 'rel.sock'])).toThrow('--socket: expected an absolute path');
+    expect(() => parseCtlArgs(['stream', '--pdi', '9'])).toThrow('unknown option "--pdi"');
   });
 });

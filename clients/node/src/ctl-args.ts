@@ -9,12 +9,14 @@ export type Command =
   | { readonly name: 'counter' };
 
 export interface CtlArgs {
-  /** The daemon's socket, given or derived from --pid. */
+  /** The daemon's socket, given or found from the target's pid. */
   readonly socket: { readonly path: string } | { readonly pid: number };
   readonly command: Command;
 }
 
-export const CTL_USAGE = `usage: ummunotifyctl (--socket PATH | --pid PID) COMMAND
+export const CTL_USAGE = `usage: ummunotifyctl (--socket PATH | --pid PID) COMMAND   (options may also follow the command)
+  --pid PID finds the daemon of process PID where its default socket would be
+  (the target's runtime dir, yours, /run/user/UID, /run/ummunotify).
 commands:
   info                          target, engine, features, counter, counts
   register COOKIE START END     watch bytes [START, END) (decimal or 0x hex)
@@ -28,18 +30,34 @@ function number(text: string | undefined, what: string): bigint {
   return BigInt(text);
 }
 
+function pidNumber(text: string | undefined): number {
+  if (text === undefined || !/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+    throw new Error(`--pid: expected a process id, got ${text ?? 'nothing'}`);
+  }
+  return Number(text);
+}
+
+/** Options go anywhere (`stream --pid 42` as well as `--pid 42 stream`); the words left are the command. */
 export function parseCtlArgs(argv: readonly string[]): CtlArgs {
   let socket: CtlArgs['socket'] | undefined;
-  let i = 0;
-  for (; i < argv.length; i++) {
-    const arg = argv[i];
-    if (arg === '--socket') socket = { path: argv[++i] ?? '' };
-    else if (arg === '--pid') socket = { pid: Number(number(argv[++i], '--pid')) };
-    else break;
+  const words: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (!arg.startsWith('--')) {
+      words.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const [flag, inline] = eq < 0 ? [arg, undefined] : [arg.slice(0, eq), arg.slice(eq + 1)];
+    if (flag !== '--socket' && flag !== '--pid') throw new Error(`unknown option ${JSON.stringify(arg)}`);
+    if (socket !== undefined) throw new Error('give --socket PATH or --pid PID, once');
+    const value = inline ?? argv[++i];
+    if (flag === '--pid') socket = { pid: pidNumber(value) };
+    else if (value === undefined || !value.startsWith('/')) throw new Error('--socket: expected an absolute path');
+    else socket = { path: value };
   }
   if (socket === undefined) throw new Error('give --socket PATH or --pid PID');
-  if ('path' in socket && !socket.path.startsWith('/')) throw new Error('--socket: expected an absolute path');
-  const [name, ...rest] = argv.slice(i);
+  const [name, ...rest] = words;
   switch (name) {
     case 'info':
     case 'read':

@@ -1,18 +1,30 @@
 // ummunotifyctl: a target's daemon, for people at a terminal.
 
-import { defaultSocketDir, socketPathFor } from '../../../daemon/src/paths.ts';
 import { UmmunotifyClient } from './client.ts';
 import { CTL_USAGE, parseCtlArgs, type CtlArgs } from './ctl-args.ts';
 import { UmmunotifyError } from './errors.ts';
+import { locateDaemonSocket } from './locate.ts';
 import { describe } from './reports.ts';
 
+const uid = process.getuid?.() ?? 0;
+
 function socketPath(socket: CtlArgs['socket']): string {
-  return 'path' in socket ? socket.path : socketPathFor(socket.pid, defaultSocketDir(process.getuid?.() ?? 0, process.env));
+  return 'path' in socket ? socket.path : locateDaemonSocket(socket.pid, uid, process.env);
+}
+
+async function connect(path: string): Promise<UmmunotifyClient> {
+  try {
+    return await UmmunotifyClient.connect(path);
+  } catch (e) {
+    // A daemon refuses a uid at accept, before any gRPC is spoken, so the
+    // rule that refused can only be in its log.
+    throw new Error(`${(e as Error).message}\n(if a daemon runs there, it may have refused uid ${uid}: its log says which rule)`);
+  }
 }
 
 async function run(args: CtlArgs): Promise<void> {
   const out = (line: string) => void process.stdout.write(`${line}\n`);
-  const client = await UmmunotifyClient.connect(socketPath(args.socket));
+  const client = await connect(socketPath(args.socket));
   try {
     const command = args.command;
     switch (command.name) {
@@ -46,6 +58,10 @@ async function run(args: CtlArgs): Promise<void> {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${CTL_USAGE}\n`);
+    return 0;
+  }
   let args: CtlArgs;
   try {
     args = parseCtlArgs(argv);
