@@ -73,7 +73,8 @@ export function serviceHandlers(session: Session, peers: PeerRegistry, log: Logg
         callerOf(call, 'StreamEvents');
         session.openStream(call);
       } catch (e) {
-        call.destroy(toServiceError(logRefusal('StreamEvents', call, e)) as grpc.ServiceError);
+        // emit('error') sends the status; destroy(err) would end the stream without one.
+        call.emit('error', toServiceError(logRefusal('StreamEvents', call, e)));
       }
     },
   };

@@ -57,6 +57,13 @@ async function subscribers(n: number): Promise<void> {
 }
 
 describe('StreamEvents', () => {
+  it('before Attach, ends at once with FAILED_PRECONDITION rather than hanging', async () => {
+    s = await startSidecar({ attach: false });
+    const client = await UmmunotifyClient.connect(s.daemon.socket);
+    clients.push(client);
+    await expect(client.streamEvents().next()).rejects.toMatchObject({ status: 'FAILED_PRECONDITION', message: expect.stringMatching(/not attached/) });
+  });
+
   it('two subscribers each see every cookie', async () => {
     await subscribers(2);
   });
