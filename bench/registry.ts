@@ -3,5 +3,9 @@
 
 import type { Benchmark } from './benchmark.ts';
 import { kernel } from './kernel/index.ts';
+import { fastpath } from './fastpath/index.ts';
+import { register } from './register/index.ts';
+import { munmap } from './munmap/index.ts';
+import { coverage } from './coverage/index.ts';
 
-export const benchmarks: readonly Benchmark[] = [kernel];
+export const benchmarks: readonly Benchmark[] = [kernel, fastpath, register, munmap, coverage];

@@ -15,14 +15,18 @@ cd "$(dirname "$0")/.."
 
 # Build tools for the module, the selftest and native addons; the guest
 # harness's tools (kernel/vm/kernels.ts TOOL_PACKAGES installs the same ones
-# on demand, so `npm run vm` also works without this script).
+# on demand, so `npm run vm` also works without this script); Debian's gRPC
+# and json-c for the C client and its conformance runner; valgrind for the C
+# client's tests; Python's venv; UCX's memory hooks (UCM), the peer the
+# benchmarks compare with.
 scripts/apt-install.sh \
 	build-essential gcc make \
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd \
 	linux-source-6.1 \
 	cmake pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler \
 	protobuf-compiler-grpc libjson-c-dev valgrind \
-	python3 python3-venv python3-pip
+	python3 python3-venv python3-pip \
+	libucx-dev
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	echo "setup: node and npm are needed (Node.js 20 or newer)" >&2
