@@ -10,14 +10,13 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <map>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 
 #include "mapping.h"
 #include "registration_rules.h"
-#include "report_queue.h"
+#include "report_fanout.h"
 #include "syscalls.h"
 
 namespace ummu {
@@ -77,8 +76,8 @@ class DeviceEngine final : public Engine {
     if (!closed_) DrainDevice();
     std::lock_guard<std::mutex> lock(mu_);
     info.registrations = cookies_.size();
-    info.pending_reports = queue_.size();
-    info.subscribers = subscribers_.size();
+    info.pending_reports = fanout_.pending_reports();
+    info.subscribers = fanout_.subscribers();
     info.target_gone = target_gone_;
     return info;
   }
@@ -117,7 +116,7 @@ class DeviceEngine final : public Engine {
       std::lock_guard<std::mutex> lock(mu_);
       for (const Registration& r : regs) {
         cookies_.erase(r.cookie);
-        PurgeLocked(r.cookie);
+        fanout_.Purge(r.cookie);
       }
     }
     return RegisterError(regs[done], err);
@@ -137,7 +136,7 @@ class DeviceEngine final : public Engine {
     std::lock_guard<std::mutex> lock(mu_);
     for (uint64_t cookie : cookies) {
       cookies_.erase(cookie);
-      PurgeLocked(cookie);
+      fanout_.Purge(cookie);
     }
     return Ok{};
   }
@@ -147,52 +146,30 @@ class DeviceEngine final : public Engine {
     // Whatever the module has queued by now is ours before we answer, so a
     // read after the target's syscall returned sees its reports.
     DrainDevice();
-    std::vector<Report> out;
     std::lock_guard<std::mutex> lock(mu_);
-    Report r;
-    while ((max == 0 || out.size() < max) && queue_.Pop(&r)) {
-      out.push_back(r);
-      last_owed_ = true;
-    }
-    if (queue_.empty() && (max == 0 || out.size() < max) && (last_owed_ || module_counter_ != last_counter_)) {
-      Report last;
-      last.type = Report::Type::kLast;
-      last.counter = module_counter_;
-      out.push_back(last);
-      last_counter_ = module_counter_;
-      last_owed_ = false;
-    }
-    return out;
+    return fanout_.Read(max, module_counter_);
   }
 
   Result<uint64_t> Subscribe() override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
     std::lock_guard<std::mutex> lock(mu_);
-    uint64_t id = next_subscriber_++;
-    subscribers_.emplace(id, ReportQueue());
-    return id;
+    return fanout_.Subscribe();
   }
 
   std::vector<Report> Take(uint64_t subscriber, size_t max) override {
     if (!closed_) DrainDevice();
-    std::vector<Report> out;
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = subscribers_.find(subscriber);
-    if (it == subscribers_.end()) return out;
-    Report r;
-    while ((max == 0 || out.size() < max) && it->second.Pop(&r)) out.push_back(r);
-    return out;
+    return fanout_.Take(subscriber, max);
   }
 
   size_t Pending(uint64_t subscriber) const override {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = subscribers_.find(subscriber);
-    return it == subscribers_.end() ? 0 : it->second.size();
+    return fanout_.Pending(subscriber);
   }
 
   void Unsubscribe(uint64_t subscriber) override {
     std::lock_guard<std::mutex> lock(mu_);
-    subscribers_.erase(subscriber);
+    fanout_.Unsubscribe(subscriber);
   }
 
   Result<UniqueFd> CounterFd() override {
@@ -217,8 +194,7 @@ class DeviceEngine final : public Engine {
     counter_page_.reset();
     std::lock_guard<std::mutex> lock(mu_);
     cookies_.clear();
-    queue_.Clear();
-    subscribers_.clear();
+    fanout_.Clear();
   }
 
  private:
@@ -251,11 +227,6 @@ class DeviceEngine final : public Engine {
     }
   }
 
-  void PurgeLocked(uint64_t cookie) {
-    queue_.Remove(cookie);
-    for (auto& [id, q] : subscribers_) q.Remove(cookie);
-  }
-
   // Reads every report the module has queued into our queues. False once the
   // module says the target's address space is gone (read returns 0).
   bool DrainDevice() {
@@ -285,8 +256,7 @@ class DeviceEngine final : public Engine {
         const uint64_t a = hint ? e.hint_start : reg->second.start;
         const uint64_t b = hint ? e.hint_end : reg->second.end;
         const uint32_t weight = hint ? 1 : 2;
-        queue_.Add(e.user_cookie_counter, reg->second.start, reg->second.end, a, b, Source::kUnspecified, weight);
-        for (auto& [id, q] : subscribers_) q.Add(e.user_cookie_counter, reg->second.start, reg->second.end, a, b, Source::kUnspecified, weight);
+        fanout_.Add(e.user_cookie_counter, reg->second.start, reg->second.end, a, b, Source::kUnspecified, weight);
         moved = true;
       }
     }
@@ -350,12 +320,8 @@ class DeviceEngine final : public Engine {
   // Shared with the reader thread. The JavaScript thread is the only writer of cookies_.
   mutable std::mutex mu_;
   std::unordered_map<uint64_t, Span> cookies_;
-  ReportQueue queue_;
-  std::map<uint64_t, ReportQueue> subscribers_;
-  uint64_t next_subscriber_ = 1;
+  ReportFanout fanout_;
   uint64_t module_counter_ = 0;  // the counter in the module's last LAST report
-  uint64_t last_counter_ = 0;    // the counter in our last LAST report
-  bool last_owed_ = false;       // INVALs were read since our last LAST
   bool target_gone_ = false;
 };
 

@@ -16,7 +16,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <fstream>
-#include <map>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -27,7 +26,7 @@
 #include "coverage.h"
 #include "interval_index.h"
 #include "registration_rules.h"
-#include "report_queue.h"
+#include "report_fanout.h"
 #include "syscalls.h"
 
 // Debian 12's headers predate these (Linux 6.7+).
@@ -122,8 +121,8 @@ class UffdEngine final : public Engine {
     // Counts that agree with the counter: an event whose bump is visible is queued.
     if (!closed_) AwaitProcessed(&lock);
     info.registrations = cookies_.size();
-    info.pending_reports = queue_.size();
-    info.subscribers = subscribers_.size();
+    info.pending_reports = fanout_.pending_reports();
+    info.subscribers = fanout_.subscribers();
     info.target_gone = target_gone_;
     return info;
   }
@@ -173,7 +172,7 @@ class UffdEngine final : public Engine {
         for (const Registration& r : regs) {
           index_.Erase(r.cookie, r.start);
           cookies_.erase(r.cookie);
-          PurgeLocked(r.cookie);
+          fanout_.Purge(r.cookie);
           coverage_.Remove(PageFloor(r.start), PageCeil(r.end));
         }
       }
@@ -196,7 +195,7 @@ class UffdEngine final : public Engine {
       for (uint64_t c : cookies) {
         auto it = cookies_.find(c);
         index_.Erase(c, it->second.start);
-        PurgeLocked(c);
+        fanout_.Purge(c);
         for (const PageRange& p : coverage_.Remove(PageFloor(it->second.start), PageCeil(it->second.end))) drop.push_back(p);
         cookies_.erase(it);
       }
@@ -209,53 +208,31 @@ class UffdEngine final : public Engine {
 
   Result<std::vector<Report>> ReadEvents(size_t max) override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
-    std::vector<Report> out;
     std::unique_lock<std::mutex> lock(mu_);
     AwaitProcessed(&lock);
-    Report r;
-    while ((max == 0 || out.size() < max) && queue_.Pop(&r)) {
-      out.push_back(r);
-      last_owed_ = true;
-    }
-    if (queue_.empty() && (max == 0 || out.size() < max) && (last_owed_ || processed_ != last_counter_)) {
-      Report last;
-      last.type = Report::Type::kLast;
-      last.counter = processed_;
-      out.push_back(last);
-      last_counter_ = processed_;
-      last_owed_ = false;
-    }
-    return out;
+    return fanout_.Read(max, processed_);
   }
 
   Result<uint64_t> Subscribe() override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
     std::lock_guard<std::mutex> lock(mu_);
-    uint64_t id = next_subscriber_++;
-    subscribers_.emplace(id, ReportQueue());
-    return id;
+    return fanout_.Subscribe();
   }
 
   std::vector<Report> Take(uint64_t subscriber, size_t max) override {
-    std::vector<Report> out;
     std::unique_lock<std::mutex> lock(mu_);
     if (!closed_) AwaitProcessed(&lock);
-    auto it = subscribers_.find(subscriber);
-    if (it == subscribers_.end()) return out;
-    Report r;
-    while ((max == 0 || out.size() < max) && it->second.Pop(&r)) out.push_back(r);
-    return out;
+    return fanout_.Take(subscriber, max);
   }
 
   size_t Pending(uint64_t subscriber) const override {
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = subscribers_.find(subscriber);
-    return it == subscribers_.end() ? 0 : it->second.size();
+    return fanout_.Pending(subscriber);
   }
 
   void Unsubscribe(uint64_t subscriber) override {
     std::lock_guard<std::mutex> lock(mu_);
-    subscribers_.erase(subscriber);
+    fanout_.Unsubscribe(subscriber);
   }
 
   Result<UniqueFd> CounterFd() override {
@@ -280,8 +257,7 @@ class UffdEngine final : public Engine {
     index_.Clear();
     cookies_.clear();
     coverage_.Clear();
-    queue_.Clear();
-    subscribers_.clear();
+    fanout_.Clear();
     strays_.clear();
   }
 
@@ -413,15 +389,9 @@ class UffdEngine final : public Engine {
     for (const PageRange& p : Normalize(std::move(drop))) KernelUnregister(p);
   }
 
-  void PurgeLocked(uint64_t cookie) {
-    queue_.Remove(cookie);
-    for (auto& [id, q] : subscribers_) q.Remove(cookie);
-  }
-
   void InvalidateLocked(uint64_t a, uint64_t b, Source source, uint32_t weight) {
     index_.ForEachOverlap(a, b, [&](uint64_t cookie, uint64_t s, uint64_t e) {
-      queue_.Add(cookie, s, e, a, b, source, weight);
-      for (auto& [id, q] : subscribers_) q.Add(cookie, s, e, a, b, source, weight);
+      fanout_.Add(cookie, s, e, a, b, source, weight);
     });
   }
 
@@ -587,14 +557,10 @@ class UffdEngine final : public Engine {
   IntervalIndex index_;
   std::unordered_map<uint64_t, Span> cookies_;
   Coverage coverage_;
-  ReportQueue queue_;
-  std::map<uint64_t, ReportQueue> subscribers_;
-  uint64_t next_subscriber_ = 1;
+  ReportFanout fanout_;
   std::vector<PageRange> strays_;
   uint64_t unmap_seq_ = 0;
   uint64_t processed_ = 0;      // the counter value whose event is fully queued
-  uint64_t last_counter_ = 0;   // the counter in the last LAST report
-  bool last_owed_ = false;      // INVALs were read since the last LAST
   bool target_gone_ = false;
 };
 
