@@ -2,41 +2,16 @@
 // invalidations (GetInfo, StreamEvents) but not disturb its cache. The tests
 // run as root and play the observer with a process of uid 1234.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Info } from '../../clients/node/src/client.ts';
 import type { Report } from '../../clients/node/src/reports.ts';
-import { startSidecar, TargetError, TargetProcess, type Sidecar } from '../support/target-process.ts';
+import { otherUsers, refusal } from '../support/other-users.ts';
+import type { Sidecar, TargetProcess } from '../support/target-process.ts';
 
 const OBSERVER = 1234;
 const NOBODY = 65534;
 const PAGE = 4096n;
-let cleanup: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step();
-  cleanup = [];
-});
-
-async function sidecar(options: Parameters<typeof startSidecar>[0]): Promise<Sidecar> {
-  const s = await startSidecar(options);
-  cleanup.push(() => s.close());
-  return s;
-}
-
-async function userProcess(uid: number): Promise<TargetProcess> {
-  const p = await TargetProcess.start(uid);
-  cleanup.push(() => p.kill());
-  return p;
-}
-
-async function refusal(p: Promise<unknown>): Promise<TargetError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as TargetError;
-  }
-  throw new Error('expected a refusal');
-}
+const { sidecar, userProcess } = otherUsers();
 
 /** A sidecar whose target watches two pages under cookie 42, and a connected observer. */
 async function watchedTarget(): Promise<{ s: Sidecar; observer: TargetProcess; addr: bigint }> {

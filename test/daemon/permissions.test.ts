@@ -1,37 +1,11 @@
 // Who may talk to a daemon, and who may hand it a target's fd. The tests run
 // as root and play the other users with processes of uid 65534 and 1234.
 
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSidecar, TargetError, TargetProcess, type Sidecar } from '../support/target-process.ts';
+import { describe, expect, it } from 'vitest';
+import { otherUsers, refusal } from '../support/other-users.ts';
 
 const NOBODY = 65534;
-let cleanup: Array<() => Promise<unknown>> = [];
-
-afterEach(async () => {
-  for (const step of cleanup.reverse()) await step();
-  cleanup = [];
-});
-
-async function sidecar(options: Parameters<typeof startSidecar>[0]): Promise<Sidecar> {
-  const s = await startSidecar(options);
-  cleanup.push(() => s.close());
-  return s;
-}
-
-async function userProcess(uid: number): Promise<TargetProcess> {
-  const p = await TargetProcess.start(uid);
-  cleanup.push(() => p.kill());
-  return p;
-}
-
-async function refusal(p: Promise<unknown>): Promise<TargetError> {
-  try {
-    await p;
-  } catch (e) {
-    return e as TargetError;
-  }
-  throw new Error('expected a refusal');
-}
+const { sidecar, userProcess } = otherUsers();
 
 describe('permissions', () => {
   it('by default only root and the target uid can reach the socket at all', async () => {
