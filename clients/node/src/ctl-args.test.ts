@@ -21,6 +21,12 @@ describe('ummunotifyctl arguments', () => {
     expect(parseCtlArgs(['--pid', '9', 'unregister', '5', '6']).command).toEqual({ name: 'unregister', cookies: [5n, 6n] });
   });
 
+  it('health asks about the whole server unless given a service', () => {
+    expect(parseCtlArgs(['--socket', '/run/ummunotify/target.sock', 'health']).command).toEqual({ name: 'health', service: '' });
+    expect(parseCtlArgs(['health', 'ummunotify.v1.UmmunotifyService', '--pid', '9']).command).toEqual({ name: 'health', service: 'ummunotify.v1.UmmunotifyService' });
+    expect(() => parseCtlArgs(['--pid', '9', 'health', 'a', 'b'])).toThrow('health [SERVICE]');
+  });
+
   it('says what is wrong', () => {
     expect(() => parseCtlArgs(['info'])).toThrow('give --socket PATH or --pid PID');
     expect(() => parseCtlArgs(['--pid', '9', 'register', '1', '2'])).toThrow('register COOKIE START END');

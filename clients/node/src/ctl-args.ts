@@ -6,7 +6,9 @@ export type Command =
   | { readonly name: 'unregister'; readonly cookies: readonly bigint[] }
   | { readonly name: 'read' }
   | { readonly name: 'stream' }
-  | { readonly name: 'counter' };
+  | { readonly name: 'counter' }
+  /** grpc.health.v1 Check; '' asks about the server as a whole. */
+  | { readonly name: 'health'; readonly service: string };
 
 export interface CtlArgs {
   /** The daemon's socket, given or found from the target's pid. */
@@ -23,7 +25,9 @@ commands:
   unregister COOKIE...          stop watching
   read                          drain pending reports (like read(2))
   stream                        print every invalidation as it happens
-  counter                       map the counter page and print its value`;
+  counter                       map the counter page and print its value
+  health [SERVICE]              grpc.health.v1 status of the daemon (or of SERVICE);
+                                exit status 0 only when SERVING (for container health checks)`;
 
 function number(text: string | undefined, what: string): bigint {
   if (text === undefined || !/^(0x[0-9a-fA-F]+|\d+)$/.test(text)) throw new Error(`${what}: expected a number, got ${text ?? 'nothing'}`);
@@ -68,6 +72,9 @@ export function parseCtlArgs(argv: readonly string[]): CtlArgs {
     case 'register':
       if (rest.length !== 3) throw new Error('register COOKIE START END');
       return { socket, command: { name, cookie: number(rest[0], 'COOKIE'), start: number(rest[1], 'START'), end: number(rest[2], 'END') } };
+    case 'health':
+      if (rest.length > 1) throw new Error('health [SERVICE]');
+      return { socket, command: { name, service: rest[0] ?? '' } };
     case 'unregister':
       if (!rest.length) throw new Error('unregister COOKIE...');
       return { socket, command: { name, cookies: rest.map((c) => number(c, 'COOKIE')) } };

@@ -1,5 +1,8 @@
 // ummunotifyctl: a target's daemon, for people at a terminal.
 
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { protoPath as healthProto } from 'grpc-health-check';
 import { UmmunotifyClient } from './client.ts';
 import { CTL_USAGE, parseCtlArgs, type CtlArgs } from './ctl-args.ts';
 import { UmmunotifyError } from './errors.ts';
@@ -22,8 +25,42 @@ async function connect(path: string): Promise<UmmunotifyClient> {
   }
 }
 
-async function run(args: CtlArgs): Promise<void> {
+/** How long `health` waits for an answer: a health check must end, not hang on a wedged daemon. */
+const HEALTH_DEADLINE_MS = 5_000;
+
+interface HealthPackage {
+  grpc: { health: { v1: { Health: grpc.ServiceClientConstructor } } };
+}
+
+type HealthCheck = (
+  request: { service: string },
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, reply?: { status: string }) => void,
+) => grpc.ClientUnaryCall;
+
+/** grpc.health.v1 Check: the status name (SERVING, NOT_SERVING, ...) the daemon reports for `service`. */
+async function checkHealth(path: string, service: string): Promise<string> {
+  const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(healthProto, { keepCase: true, enums: String })) as unknown as HealthPackage;
+  const stub = new pkg.grpc.health.v1.Health(`unix:${path}`, grpc.credentials.createInsecure());
+  try {
+    const deadline = Date.now() + HEALTH_DEADLINE_MS;
+    await new Promise<void>((resolve, reject) => stub.waitForReady(deadline, (e) => (e ? reject(new Error(`no daemon answers on ${path}: ${e.message}`)) : resolve())));
+    const check = stub['Check'] as HealthCheck;
+    return await new Promise<string>((resolve, reject) =>
+      check.call(stub, { service }, { deadline }, (e, r) => (e || r === undefined ? reject(e ?? new Error('empty health reply')) : resolve(r.status))),
+    );
+  } finally {
+    stub.close();
+  }
+}
+
+async function run(args: CtlArgs): Promise<number> {
   const out = (line: string) => void process.stdout.write(`${line}\n`);
+  if (args.command.name === 'health') {
+    const status = await checkHealth(socketPath(args.socket), args.command.service);
+    out(status);
+    return status === 'SERVING' ? 0 : 1;
+  }
   const client = await connect(socketPath(args.socket));
   try {
     const command = args.command;
@@ -55,6 +92,7 @@ async function run(args: CtlArgs): Promise<void> {
   } finally {
     client.close();
   }
+  return 0;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -70,8 +108,7 @@ async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   try {
-    await run(args);
-    return 0;
+    return await run(args);
   } catch (e) {
     const detail = e instanceof UmmunotifyError ? `${e.status}: ${e.message}${e.errnoName ? ` (${e.errnoName})` : ''}` : (e as Error).message;
     process.stderr.write(`ummunotifyctl: ${detail}\n`);
