@@ -17,8 +17,9 @@ cd "$(dirname "$0")/.."
 # harness's tools (kernel/vm/kernels.ts TOOL_PACKAGES installs the same ones
 # on demand, so `npm run vm` also works without this script); Debian's gRPC
 # and json-c for the C client and its conformance runner; valgrind for the C
-# client's tests; Python's venv; UCX's memory hooks (UCM), the peer the
-# benchmarks compare with.
+# client's tests; Python's venv; Open MPI and mpi4py for the MPI example
+# (npm run test:mpi); UCX's memory hooks (UCM), the peer the benchmarks
+# compare with.
 scripts/apt-install.sh \
 	build-essential gcc make \
 	qemu-system-x86 busybox-static kmod cpio xz-utils zstd \
@@ -26,6 +27,8 @@ scripts/apt-install.sh \
 	cmake pkg-config libgrpc++-dev libprotobuf-dev protobuf-compiler \
 	protobuf-compiler-grpc libjson-c-dev valgrind \
 	python3 python3-venv python3-pip \
+	openmpi-bin python3-mpi4py \
+	docker-compose python3-seccomp \
 	libucx-dev
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then

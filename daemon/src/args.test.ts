@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDaemonArgs } from './args.ts';
+import { parseCommandLine, parseDaemonArgs, parseRunArgs, RUN_DEFAULTS } from './args.ts';
 
 describe('ummunotifyd arguments', () => {
   it('needs --pid and fills in the defaults', () => {
@@ -35,5 +35,34 @@ describe('ummunotifyd arguments', () => {
     expect(() => parseDaemonArgs(['--pid', 'x'])).toThrow('--pid: expected a whole number');
     expect(() => parseDaemonArgs(['--pid', '1', '--socket', 'rel.sock'])).toThrow('absolute path');
     expect(() => parseDaemonArgs(['--pid', '1', '--frobnicate'])).toThrow('unknown argument');
+  });
+});
+
+describe('ummunotifyd run arguments', () => {
+  it('splits at the first --: daemon options before, CMD and its arguments after, untouched', () => {
+    expect(parseRunArgs(['--busy-poll-us', '0', '--', 'python3', 'rank.py', '--pid', '--', '-x'])).toEqual({
+      daemon: { socket: undefined, allowUids: [], observerUids: [], maxRegistrations: 1 << 21, busyPollMicros: 0, exitGraceMs: 0, logLevel: 'warn' },
+      command: ['python3', 'rank.py', '--pid', '--', '-x'],
+    });
+  });
+
+  it('defaults to --log-level warn and --exit-grace-ms 0, which can be given', () => {
+    expect(parseRunArgs(['--', 'true']).daemon).toMatchObject(RUN_DEFAULTS);
+    expect(parseRunArgs(['--log-level=info', '--exit-grace-ms', '500', '--', 'true']).daemon).toMatchObject({ logLevel: 'info', exitGraceMs: 500 });
+  });
+
+  it('refuses a missing --, a missing command, --pid, and bad options', () => {
+    expect(() => parseRunArgs(['python3', 'x.py'])).toThrow('run: put -- before the command (-- python3 ...)');
+    expect(() => parseRunArgs([])).toThrow('run: missing -- CMD');
+    expect(() => parseRunArgs(['--'])).toThrow('run: no command after --');
+    expect(() => parseRunArgs(['--pid', '5', '--', 'true'])).toThrow('--pid does not apply');
+    expect(() => parseRunArgs(['--frobnicate', '--', 'true'])).toThrow('unknown argument');
+  });
+
+  it('the command line: --help counts before -- only; run or serve otherwise', () => {
+    expect(parseCommandLine(['--help'])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['run', '-h', '--', 'x'])).toEqual({ kind: 'help' });
+    expect(parseCommandLine(['run', '--', 'x', '--help'])).toMatchObject({ kind: 'run', args: { command: ['x', '--help'] } });
+    expect(parseCommandLine(['--pid', '9'])).toMatchObject({ kind: 'serve', args: { pid: 9, logLevel: 'info', exitGraceMs: 2000 } });
   });
 });

@@ -1,21 +1,12 @@
-// ummunotifyd: the sidecar daemon for one target process.
+// ummunotifyd: the sidecar daemon for one target process, either an existing
+// one (--pid) or a command it starts (run -- CMD, see run.ts).
 
-import { parseDaemonArgs, USAGE } from './args.ts';
+import { HELP, parseCommandLine, USAGE, type DaemonArgs, type Invocation } from './args.ts';
 import { startDaemon } from './daemon.ts';
 import { stderrLogger } from './log.ts';
+import { runCommand } from './run.ts';
 
-async function main(argv: readonly string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  let args;
-  try {
-    args = parseDaemonArgs(argv);
-  } catch (e) {
-    process.stderr.write(`ummunotifyd: ${(e as Error).message}\n${USAGE}\n`);
-    return 2;
-  }
+async function serve(args: DaemonArgs): Promise<number> {
   const log = stderrLogger(args.logLevel, { daemon: 'ummunotifyd', target: args.pid });
   let daemon;
   try {
@@ -29,6 +20,28 @@ async function main(argv: readonly string[]): Promise<number> {
   process.stdout.write(`${JSON.stringify({ ready: true, socket: daemon.paths.grpcSocket, counterSocket: daemon.paths.counterSocket })}\n`);
   await daemon.stopped;
   return 0;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let invocation: Invocation;
+  try {
+    invocation = parseCommandLine(argv);
+  } catch (e) {
+    process.stderr.write(`ummunotifyd: ${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  switch (invocation.kind) {
+    case 'help':
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    case 'serve':
+      return serve(invocation.args);
+    case 'run': {
+      // A launcher waits for this process: exit as soon as CMD and the
+      // daemon are done, whatever handle might still be open.
+      process.exit(await runCommand(invocation.args));
+    }
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -39,10 +39,14 @@ class RegistrationCache:
         self._seen = umn.counter.value
         self.evicted: list[tuple[int, int, int]] = []
 
-    def lookup(self, addr: int, length: int) -> int:
-        """The cookie of a registration valid for [addr, addr + length) now."""
+    def refresh(self) -> None:
+        """Evicts whatever was invalidated since the last look; free when nothing was."""
         if self._umn.changed_since(self._seen):
             self._evict_invalidated()
+
+    def lookup(self, addr: int, length: int) -> int:
+        """The cookie of a registration valid for [addr, addr + length) now."""
+        self.refresh()
         cookie = self._by_range.get((addr, length))
         if cookie is not None:
             self._log(f"  hit:   [{addr:#x}, +{length}) is cookie {cookie}")
@@ -84,8 +88,9 @@ libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_i
 libc.munmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 
 
-def map_page() -> int:
-    addr = libc.mmap(None, PAGE, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
+def map_page(hint: int | None = None) -> int:
+    """One fresh anonymous page; at `hint` if that address is free (the kernel's choice otherwise)."""
+    addr = libc.mmap(hint, PAGE, mmap.PROT_READ | mmap.PROT_WRITE, mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, -1, 0)
     if addr is None or addr == ctypes.c_void_p(-1).value:
         raise OSError(ctypes.get_errno(), "mmap")
     return int(addr)
