@@ -59,6 +59,23 @@ describe('bad input', () => {
     ]);
   });
 
+  it("cookies are the target's, not a connection's: a cookie another connection registered is ALREADY_EXISTS, and nothing changes", async () => {
+    const { s, observer } = await sidecar();
+    const p = await s.target.do<bigint>({ op: 'mmap', pages: 2 });
+    await s.target.do({ op: 'register', regs: [{ cookie: 1n, start: p, end: p + PAGE }] });
+    const r = await refusal(observer.register({ cookie: 1n, start: p + PAGE, end: p + 2n * PAGE }));
+    expect(r).toMatchObject({ status: 'ALREADY_EXISTS', errnoName: 'EINVAL' });
+    expect(r.message).toContain('already registered');
+    expect((await observer.info()).registrations).toBe('1');
+    // The refused range is not watched; the first registration still is.
+    await s.target.do({ op: 'munmap', addr: p + PAGE, pages: 1 });
+    await s.target.do({ op: 'munmap', addr: p, pages: 1 });
+    expect(await observer.readEvents()).toEqual([
+      { kind: 'invalidation', cookie: 1n, hint: true, start: p, end: p + PAGE, sources: ['unmap'] },
+      { kind: 'last', counter: 1n },
+    ]);
+  });
+
   it('Unregister of an unknown cookie is NOT_FOUND, and the known ones in the batch stay', async () => {
     const { s, observer } = await sidecar();
     const p = await s.target.do<bigint>({ op: 'mmap', pages: 1 });

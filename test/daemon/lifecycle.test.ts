@@ -5,14 +5,16 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UmmunotifyClient } from '../../clients/node/src/client.ts';
 import type { Report } from '../../clients/node/src/reports.ts';
-import { startSidecar, type Sidecar, TargetError } from '../support/target-process.ts';
+import { startSidecar, type Sidecar, TargetError, TargetProcess } from '../support/target-process.ts';
 
 const PAGE = 4096n;
 let s: Sidecar | undefined;
 const clients: UmmunotifyClient[] = [];
+const others: TargetProcess[] = [];
 
 afterEach(async () => {
   for (const c of clients.splice(0)) c.close();
+  for (const o of others.splice(0)) await o.kill();
   await s?.close();
   s = undefined;
 });
@@ -66,6 +68,28 @@ describe('lifecycle', () => {
     await expect.poll(async () => (await o.info()).targetAlive).toBe(false);
     await expect(o.register({ cookie: 1n, start: PAGE, end: 2n * PAGE })).rejects.toMatchObject({ status: 'FAILED_PRECONDITION' });
     expect(await o.readEvents()).toEqual([{ kind: 'targetExited', pid: s.target.pid }]);
+  });
+
+  it('a connection closed with reports pending takes none with it: its subscription is dropped, the queue stays for the next reader', async () => {
+    s = await startSidecar();
+    const p = await s.target.do<bigint>({ op: 'mmap', pages: 2 });
+    await s.target.do({ op: 'register', regs: [{ cookie: 7n, start: p, end: p + 2n * PAGE }] });
+    // Another process holds a subscription; its death closes its connection.
+    const leaving = await TargetProcess.start();
+    others.push(leaving);
+    await leaving.do({ op: 'connect', socket: s.daemon.socket });
+    await leaving.do({ op: 'subscribe' });
+    const reader = await observer(s);
+    await expect.poll(async () => (await reader.info()).subscribers, { timeout: 5000 }).toBe(1);
+    await s.target.do({ op: 'munmap', addr: p, pages: 1 });
+    await expect.poll(async () => (await reader.info()).pendingReports, { timeout: 5000 }).toBe('1');
+
+    await leaving.kill();
+    await expect.poll(async () => (await reader.info()).subscribers, { timeout: 5000 }).toBe(0);
+    expect(await reader.readEvents()).toEqual([
+      { kind: 'invalidation', cookie: 7n, hint: true, start: p, end: p + PAGE, sources: ['unmap'] },
+      { kind: 'last', counter: 1n },
+    ]);
   });
 
   it('SIGTERM: streams end cleanly, the daemon exits 0 and removes its sockets', async () => {

@@ -74,4 +74,13 @@ describe('invalidation sources on the uffd engine', () => {
       { kind: 'last', counter: 1n },
     ]);
   });
+
+  it('fork with only shared memory watched: the counter moves though nothing is invalidated, and ReadEvents gives Last alone', async () => {
+    const s = await fixture.sidecar.target.do<bigint>({ op: 'mmapShared', pages: 1 });
+    await fixture.sidecar.target.do({ op: 'register', regs: [{ cookie: 1n, start: s, end: s + PAGE }] });
+    await fixture.sidecar.target.do({ op: 'forkThenWrite', addr: s });
+    // The engine moves the counter before it can read which event it got.
+    expect((await fixture.observer.info()).counter).toBe('1');
+    expect(await fixture.observer.readEvents()).toEqual([{ kind: 'last', counter: 1n }]);
+  });
 });
