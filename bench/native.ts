@@ -7,7 +7,9 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { shQuoteAll } from '../kernel/vm/quote.ts';
 import { extractFigures, missingFigures, type Figure } from './figures.ts';
+import { releaseMatches } from './kernel/index.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLIENT_INCLUDE = join(REPO, 'clients', 'c', 'include');
@@ -15,6 +17,59 @@ export const CLIENT_LIBDIR = join(REPO, 'build', 'clients', 'c');
 export const UAPI = join(REPO, 'kernel', 'include', 'uapi');
 /** The daemon the C client spawns (as test/conformance/runners/c/run.sh does). */
 export const DAEMON = join(REPO, 'bin', 'ummunotifyd');
+
+/**
+ * The daemon bundled by `npm run build:daemon`: under software emulation it
+ * starts in a fraction of the time tsx needs (test/device/in-guest.sh uses it
+ * too); it is the same source as bin/ummunotifyd.
+ */
+export const BUNDLED_DAEMON = join(REPO, 'daemon', 'dist', 'ummunotifyd.mjs');
+/** tsx's loader: drivers in TypeScript run as `node --import TSX_LOADER file.ts` (the tsx CLI does not work in the guest). */
+export const TSX_LOADER = join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+
+/** Rebuilds BUNDLED_DAEMON from the current source, so a guest run measures what the host run does. */
+export function bundleDaemon(): void {
+  execFileSync('npm', ['run', '--silent', 'build:daemon'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/**
+ * A sh script for one guest boot: exports `env`, then runs each command
+ * (argv) in turn, going on after a failure so the others still report; exits
+ * 1 if any failed. Pure, so it is unit-tested.
+ */
+export function guestScript(env: Readonly<Record<string, string>>, commands: ReadonlyArray<readonly string[]>): string {
+  const lines = ['status=0'];
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`not an environment variable name: ${k}`);
+    lines.push(`export ${k}=${shQuoteAll([v])}`);
+  }
+  for (const c of commands) {
+    if (c.length === 0) throw new Error('empty command');
+    lines.push(`${shQuoteAll(c)} || { echo "guest: ${c[0]?.replace(/[^A-Za-z0-9_\/.-]/g, '') ?? ''} failed: status $?" >&2; status=1; }`);
+  }
+  lines.push('exit $status');
+  return lines.join('\n') + '\n';
+}
+
+export const RELEASE_FIGURE = 'guest_kernel_release';
+
+/** A guest command printing the `guest_kernel_release` figure of `bench`: the guest's `uname -r`. */
+export function releaseCommand(bench: string): string[] {
+  if (!/^[a-z0-9_-]+$/.test(bench)) throw new Error(`bench name ${JSON.stringify(bench)}`);
+  const line = `{"bench":"${bench}","figure":"${RELEASE_FIGURE}","value":"%s","unit":null,"target":null}\\n`;
+  return ['/bin/sh', '-c', `printf '${line}' "$(uname -r)"`];
+}
+
+/**
+ * The guest_kernel_release figure of `bench` in `stdout`; throws unless the
+ * guest ran the kernel asked for (a harness that fell back to another
+ * kernel would put the wrong label on every figure of the run).
+ */
+export function guestRelease(stdout: string, bench: string, kernel: string): Figure {
+  const f = collect(stdout, bench, [RELEASE_FIGURE], 'guest').find((x) => x.figure === RELEASE_FIGURE) as Figure;
+  if (typeof f.value !== 'string' || !releaseMatches(f.value, kernel)) throw new Error(`the guest ran kernel ${String(f.value)}, not ${kernel}`);
+  return f;
+}
 
 /** gcc flags shared by every C benchmark program. */
 export const CFLAGS = ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11'];

@@ -6,6 +6,9 @@ import { kernel } from './kernel/index.ts';
 import { fastpath } from './fastpath/index.ts';
 import { register } from './register/index.ts';
 import { munmap } from './munmap/index.ts';
+import { latency } from './latency/index.ts';
+import { scale } from './scale/index.ts';
+import { storm } from './storm/index.ts';
 import { coverage } from './coverage/index.ts';
 
-export const benchmarks: readonly Benchmark[] = [kernel, fastpath, register, munmap, coverage];
+export const benchmarks: readonly Benchmark[] = [kernel, fastpath, register, munmap, latency, scale, storm, coverage];

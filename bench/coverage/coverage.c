@@ -13,9 +13,10 @@
  * the range) arrived, "missed" otherwise.  A registration the engine refuses
  * is "missed" too, with the reason on stderr.
  *
- * Built with -DSTATIC_TARGET -static (no C client: it is a shared C++
- * library), the program runs only the libc munmap case and names it
- * static_munmap: does the mechanism still work in a statically linked target?
+ * Built with -DSTATIC_TARGET -static (the C client linked in statically,
+ * with gRPC and protobuf from their .a archives; UCM from libucm.a), the
+ * program runs only the libc munmap case and names it static_munmap: does
+ * the mechanism still work in a statically linked target?
  *
  * One JSON figure line per source on stdout (bench/figures.ts): value
  * "caught" or "missed", unit and target null.
@@ -39,9 +40,7 @@
 
 #include <linux/ummunotify.h>
 #include <ucm/api/ucm.h>
-#ifndef STATIC_TARGET
 #include <ummunotify/client.h>
-#endif
 
 #define BENCH "coverage"
 
@@ -64,9 +63,7 @@ static size_t pg;
 
 /* ---- watchers ----------------------------------------------------------- */
 
-#ifndef STATIC_TARGET
 static struct umn_client *client;
-#endif
 static int devfd = -1;
 static uint64_t cookie;
 static int watching;
@@ -89,15 +86,11 @@ static void setup(void)
 {
 	switch (engine) {
 	case UFFD: {
-#ifndef STATIC_TARGET
 		struct umn_open_options o = { .engine = UMN_ENGINE_UFFD };
 		int rc = umn_open(&o, &client);
 
 		if (rc)
 			die("umn_open(uffd): %s (%s)", strerror(-rc), umn_last_error());
-#else
-		die("the static build has no C client");
-#endif
 		break;
 	}
 	case UCM: {
@@ -124,7 +117,6 @@ static int watch(void *addr, size_t len)
 	watching = 0;
 	switch (engine) {
 	case UFFD: {
-#ifndef STATIC_TARGET
 		int rc = umn_register(client, a, len, cookie);
 
 		if (rc) {
@@ -137,7 +129,6 @@ static int watch(void *addr, size_t len)
 		if (umn_read_events_all(client, &r) < 0)
 			die("umn_read_events_all: %s", umn_last_error());
 		free(r);
-#endif
 		break;
 	}
 	case UCM:
@@ -174,7 +165,6 @@ static int caught(void)
 		return 0;
 	switch (engine) {
 	case UFFD: {
-#ifndef STATIC_TARGET
 		struct umn_report *r = NULL;
 		ssize_t n = umn_read_events_all(client, &r);
 
@@ -185,7 +175,6 @@ static int caught(void)
 				hit = 1;
 		free(r);
 		(void)umn_unregister(client, cookie);
-#endif
 		break;
 	}
 	case UCM:
@@ -403,9 +392,7 @@ int main(int argc, char **argv)
 	report("shmdt", src_shmdt());
 	report("fork_write", src_fork_write());
 #endif
-#ifndef STATIC_TARGET
 	if (client)
 		umn_close(client);
-#endif
 	return 0;
 }

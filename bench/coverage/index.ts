@@ -4,15 +4,27 @@
 // memory hooks (UCM) on the host, the device engine in a QEMU guest. One
 // informative figure per (engine, source), value "caught" or "missed".
 
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
-import { CLIENT_INCLUDE, REPO, UAPI, UCM_LIBS, clientLibs, collect, gcc, runInGuest, runOnHost } from '../native.ts';
+import { CFLAGS, CLIENT_INCLUDE, CLIENT_LIBDIR, REPO, UAPI, UCM_LIBS, clientLibs, collect, gcc, guestRelease, guestScript, releaseCommand, runInGuest, runOnHost } from '../native.ts';
 
 export const BENCH = 'coverage';
 const SOURCE = join(REPO, 'bench', 'coverage', 'coverage.c');
 const BINARY = join(REPO, 'build', 'bench', 'coverage', 'coverage');
 const STATIC_BINARY = join(REPO, 'build', 'bench', 'coverage', 'coverage-static');
+const STATIC_OBJECT = join(REPO, 'build', 'bench', 'coverage', 'coverage-static.o');
+/**
+ * The C client's objects as `npm run build:c` compiled them for the shared
+ * library (position-independent code links into a static program as well),
+ * and the generated gRPC/protobuf stubs.
+ */
+const CLIENT_OBJECT_DIRS = [
+  join(CLIENT_LIBDIR, 'CMakeFiles', 'ummunotify-client.dir', 'src'),
+  join(CLIENT_LIBDIR, 'CMakeFiles', 'umn_proto.dir', 'gen', 'ummunotify', 'v1'),
+];
 
 /** The sources coverage.c exercises, in its order. */
 export const SOURCES = [
@@ -31,10 +43,46 @@ export function expected(engine: string, withStatic: boolean): string[] {
   return withStatic ? [...names, `${engine}_static_munmap`] : names;
 }
 
+function clientObjects(): string[] {
+  const objects = CLIENT_OBJECT_DIRS.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.o')).map((f) => join(d, f)) : []));
+  if (!objects.some((o) => o.endsWith('client.cc.o')) || !objects.some((o) => o.endsWith('ummunotify.pb.cc.o'))) {
+    throw new Error(`the C client's objects are missing under ${CLIENT_LIBDIR}/CMakeFiles: run npm run build:c`);
+  }
+  return objects;
+}
+
+/** Whether `output` exists and is newer than every input (the static link takes a while). */
+function upToDate(output: string, inputs: readonly string[]): boolean {
+  if (!existsSync(output)) return false;
+  const t = statSync(output).mtimeMs;
+  return inputs.every((i) => statSync(i).mtimeMs <= t);
+}
+
+/**
+ * A fully static target with the real C client in it: the client's objects
+ * with gRPC, protobuf, abseil, OpenSSL... from Debian's .a archives
+ * (`pkg-config --static`), UCM from libucm.a, linked by g++ (the client is
+ * C++). glibc warns that getaddrinfo & co. would need its shared libraries
+ * at run time; the client only uses a Unix socket, so its output is shown
+ * only when the link fails.
+ */
+function buildStatic(): void {
+  const objects = clientObjects();
+  if (upToDate(STATIC_BINARY, [SOURCE, ...objects])) return;
+  execFileSync('gcc', [...CFLAGS, '-DSTATIC_TARGET', `-I${UAPI}`, `-I${CLIENT_INCLUDE}`, '-c', '-o', STATIC_OBJECT, SOURCE], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const grpc = execFileSync('pkg-config', ['--static', '--libs', 'grpc++', 'protobuf'], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
+  try {
+    execFileSync('g++', ['-static', '-o', STATIC_BINARY, STATIC_OBJECT, ...objects, ...grpc, ...UCM_LIBS, '-lpthread', '-ldl'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: Buffer };
+    process.stderr.write(err.stderr?.toString() ?? '');
+    throw new Error(`static link of ${STATIC_BINARY} failed`);
+  }
+}
+
 function build(): void {
   gcc(BINARY, [SOURCE], [`-I${UAPI}`, `-I${CLIENT_INCLUDE}`], [...clientLibs(), ...UCM_LIBS]);
-  // The static target has no C client (a shared C++ library): UCM (libucm.a) and the device only.
-  gcc(STATIC_BINARY, [SOURCE], ['-static', '-DSTATIC_TARGET', `-I${UAPI}`], [...UCM_LIBS, '-lpthread', '-ldl']);
+  buildStatic();
 }
 
 function checkValues(figures: readonly Figure[]): void {
@@ -51,7 +99,7 @@ async function host(binary: string, engine: string): Promise<string> {
 
 export const coverage: Benchmark = {
   name: BENCH,
-  summary: 'which invalidation sources uffd, UCM (host) and the device (QEMU guest) catch: "caught"/"missed" per source',
+  summary: 'which invalidation sources uffd, UCM (host) and the device (QEMU guest) catch, also in a -static target: "caught"/"missed" per source',
   options: {
     kernel: { type: 'string', default: '6.12', help: 'guest kernel for the device figures (6.12 or 6.1)' },
     'no-guest': { type: 'boolean', default: false, help: 'skip the device run in the QEMU guest' },
@@ -60,16 +108,17 @@ export const coverage: Benchmark = {
     const kernel = o['kernel'];
     if (typeof kernel !== 'string' || !/^\d+\.\d+$/.test(kernel)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(kernel)}`);
     build();
-    const out = [await host(BINARY, 'uffd'), await host(BINARY, 'ucm'), await host(STATIC_BINARY, 'ucm')].join('\n');
-    const required = [...expected('uffd', false), ...expected('ucm', true)];
+    const out = [await host(BINARY, 'uffd'), await host(STATIC_BINARY, 'uffd'), await host(BINARY, 'ucm'), await host(STATIC_BINARY, 'ucm')].join('\n');
+    const required = [...expected('uffd', true), ...expected('ucm', true)];
     if (o['no-guest'] !== true) {
       // One boot for both programs.
-      const script = `${BINARY} --engine device && ${STATIC_BINARY} --engine device`;
+      const script = guestScript({}, [releaseCommand(BENCH), [BINARY, '--engine', 'device'], [STATIC_BINARY, '--engine', 'device']]);
       const g = await runInGuest(kernel, '/bin/sh', ['-c', script]);
       if (g.code !== 0) throw new Error(`guest run exited with status ${String(g.code)}`);
-      const figures = collect(out + '\n' + g.stdout, BENCH, [...required, ...expected('device', true)], 'host and guest');
+      const release = guestRelease(g.stdout, BENCH, kernel);
+      const figures = collect(out + '\n' + g.stdout, BENCH, [...required, ...expected('device', true)], 'host and guest').filter((f) => f.figure !== release.figure);
       checkValues(figures);
-      return figures;
+      return [...figures, release];
     }
     const figures = collect(out, BENCH, required, 'host');
     checkValues(figures);

@@ -1,12 +1,13 @@
 /*
  * Fast-path driver for C (bench/fastpath): opens a client with umn_open()
- * (this process is the target, uffd engine), then times `checks` counter
+ * (this process is the target; engine ENGINE: uffd on the host, device in a
+ * guest), then times `checks` counter
  * checks (umn_changed_since on the mapped page) and `calls` GetInfo round
  * trips (umn_info) per batch, `batches` times each.  Prints one JSON line of
  * batch means on stdout:
  *	{"lang":"c","engine":"uffd","counter_ns":[...],"getinfo_us":[...],"changed":0}
  * Built by bench/fastpath/index.ts against build/clients/c (pkg-config).
- * Usage: fastpath CHECKS CALLS BATCHES
+ * Usage: fastpath CHECKS CALLS BATCHES ENGINE
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,8 +59,8 @@ int main(int argc, char **argv)
 	double *counter_ns, *getinfo_us;
 	int rc;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s CHECKS CALLS BATCHES\n", argv[0]);
+	if (argc != 5 || (strcmp(argv[4], "uffd") && strcmp(argv[4], "device"))) {
+		fprintf(stderr, "usage: %s CHECKS CALLS BATCHES uffd|device\n", argv[0]);
 		return 2;
 	}
 	checks = atol(argv[1]);
@@ -74,7 +75,7 @@ int main(int argc, char **argv)
 	if (!counter_ns || !getinfo_us)
 		return 1;
 
-	opts.engine = UMN_ENGINE_UFFD;
+	opts.engine = strcmp(argv[4], "uffd") ? UMN_ENGINE_DEVICE : UMN_ENGINE_UFFD;
 	opts.daemon_args = daemon_args;
 	opts.n_daemon_args = 2;
 	rc = umn_open(&opts, &client);

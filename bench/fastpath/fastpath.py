@@ -1,5 +1,6 @@
 """Fast-path driver for Python (bench/fastpath): opens a client with
-ummunotify.open() (this process is the target), then times `checks`
+ummunotify.open() (this process is the target; engine --engine, uffd on
+the host, device in a guest), then times `checks`
 counter checks (Client.counter.changed_since) and `calls` GetInfo round
 trips per batch, `batches` times each. Prints one JSON line of batch means
 on stdout: {"lang":"python","counter_ns":[...],"getinfo_us":[...],...}.
@@ -16,12 +17,13 @@ import ummunotify
 
 def main() -> int:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--engine", choices=("uffd", "device"), required=True)
     ap.add_argument("--checks", type=int, required=True)
     ap.add_argument("--calls", type=int, required=True)
     ap.add_argument("--batches", type=int, required=True)
     a = ap.parse_args()
 
-    with ummunotify.open(engine="uffd", daemon_args=["--log-level", "warn"]) as client:
+    with ummunotify.open(engine=a.engine, daemon_args=["--log-level", "warn"]) as client:
         counter = client.counter  # the mapped page, as a cache would hold it
         seen = counter.value
         engine = client.info().engine

@@ -1,129 +1,84 @@
 // `npm run bench -- fastpath`: the counter check through the mapped page vs.
 // a GetInfo round trip (DESIGN.md section 8, "Fast path"), per client
-// language, on the host (uffd engine). Each language opens a client with its
-// own `open` (so the process is its own target and spawns its own sidecar,
-// $UMMUNOTIFYD, default <repo>/bin/ummunotifyd), then, in that one process,
-// alternates timed batches of counter checks and of GetInfo calls. Node runs
-// in this process; Python (fastpath.py) and C (fastpath.c) run as drivers
-// that print their batch means as one JSON line.
+// language, on the host (uffd engine) and in ONE QEMU guest boot (device
+// engine). Each language's driver (fastpath-node.ts, fastpath.py,
+// fastpath.c) opens a client with its own `open` (so the process is its own
+// target and spawns its own sidecar, $UMMUNOTIFYD), then alternates timed
+// batches of counter checks and of GetInfo calls, and prints its batch means
+// as one JSON line. The host and the guest run the same drivers with the
+// same argv, but for the engine and the counts.
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { OpenClient } from '../../clients/node/src/open.ts';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
 import { positiveInt } from '../kernel/index.ts';
-import { median, round } from '../register/stats.ts';
+import { BUNDLED_DAEMON, CLIENT_INCLUDE, DAEMON, REPO, TSX_LOADER, bundleDaemon, clientLibs, gcc, guestRelease, guestScript, releaseCommand, runInGuest } from '../native.ts';
+import { BENCH, LANGUAGES, figuresFor, parseMeasured, resultLines, type Engine, type Language, type Measured } from './measured.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { BENCH, LANGUAGES, figuresFor, parseMeasured, type Language, type Measured } from './measured.ts';
+
 const C_SOURCE = join(REPO, 'bench', 'fastpath', 'fastpath.c');
 const C_BINARY = join(REPO, 'build', 'bench', 'fastpath', 'fastpath');
-const C_CLIENT = join(REPO, 'build', 'clients', 'c');
+const NODE_DRIVER = join(REPO, 'bench', 'fastpath', 'fastpath-node.ts');
 const PY_DRIVER = join(REPO, 'bench', 'fastpath', 'fastpath.py');
 const PYTHON = join(REPO, '.venv', 'bin', 'python');
-const DAEMON_ARGS = ['--log-level', 'warn'];
 
-export const BENCH = 'fastpath';
-export const LANGUAGES = ['node', 'python', 'c'] as const;
-export type Language = (typeof LANGUAGES)[number];
-
-/** Batch means one language measured (what every driver prints). */
-export interface Measured {
-  readonly lang: Language;
-  readonly engine: string;
-  readonly counter_ns: readonly number[];
-  readonly getinfo_us: readonly number[];
-}
-
-/** Checks a driver's result line: the right language, the uffd engine, one finite positive mean per batch. */
-export function parseMeasured(line: string, lang: Language, batches: number): Measured {
-  const v = JSON.parse(line) as Record<string, unknown>;
-  if (v['lang'] !== lang) throw new Error(`${lang} driver: result is for ${String(v['lang'])}`);
-  if (v['engine'] !== 'uffd') throw new Error(`${lang} driver: ran on engine ${String(v['engine'])}, expected uffd`);
-  const series = (k: string): number[] => {
-    const s = v[k];
-    if (!Array.isArray(s) || s.length !== batches || !s.every((x) => typeof x === 'number' && Number.isFinite(x) && x > 0)) {
-      throw new Error(`${lang} driver: ${k} is not ${batches} positive numbers: ${JSON.stringify(s)}`);
-    }
-    return s as number[];
-  };
-  return { lang, engine: 'uffd', counter_ns: series('counter_ns'), getinfo_us: series('getinfo_us') };
-}
-
-/** The three figures of one language: medians of the batch means, and their ratio. */
-export function figuresFor(m: Measured): Figure[] {
-  const ns = median(m.counter_ns);
-  const us = median(m.getinfo_us);
-  return [
-    { bench: BENCH, figure: `${m.lang}_counter_check_ns`, value: round(ns), unit: 'ns', target: null },
-    { bench: BENCH, figure: `${m.lang}_getinfo_us`, value: round(us), unit: 'us', target: null },
-    // How many counter checks one round trip costs; the page must be far cheaper.
-    { bench: BENCH, figure: `${m.lang}_ratio_getinfo_over_check`, value: round((us * 1000) / ns), unit: 'x', target: '> 100' },
-  ];
-}
-
-interface Params {
+/** How many of each a run does. */
+export interface Counts {
   readonly checks: number;
   readonly calls: number;
   readonly batches: number;
+}
+
+interface Params {
+  readonly host: Counts;
+  readonly guest: Counts;
   readonly langs: readonly Language[];
+  readonly kernel: string;
+  readonly noGuest: boolean;
 }
 
 function params(o: OptionValues): Params {
   const langOpt = o['lang'];
   const langs = typeof langOpt === 'string' ? langOpt.split(',').map((s) => s.trim()) : [...LANGUAGES];
   for (const l of langs) if (!(LANGUAGES as readonly string[]).includes(l)) throw new Error(`--lang: ${l} is not one of ${LANGUAGES.join(', ')}`);
+  const kernel = o['kernel'];
+  if (typeof kernel !== 'string' || !/^\d+\.\d+$/.test(kernel)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(kernel)}`);
+  const batches = positiveInt('batches', o['batches'], 5);
   return {
-    checks: positiveInt('checks', o['checks'], 1_000_000),
-    calls: positiveInt('calls', o['calls'], 500),
-    batches: positiveInt('batches', o['batches'], 5),
+    host: { checks: positiveInt('checks', o['checks'], 1_000_000), calls: positiveInt('calls', o['calls'], 500), batches },
+    // Under TCG everything is tens of times slower; fewer iterations keep the boot short.
+    guest: { checks: positiveInt('guest-checks', o['guest-checks'], 100_000), calls: positiveInt('guest-calls', o['guest-calls'], 50), batches },
     langs: langs as Language[],
+    kernel,
+    noGuest: o['no-guest'] === true,
   };
 }
 
-async function measureNode(p: Params): Promise<Measured> {
-  const opened = await OpenClient.open({ engine: 'uffd', daemonArgs: DAEMON_ARGS });
-  try {
-    const engine = (await opened.client.info()).engine;
-    const counter = opened.counter;
-    const seen = counter.value();
-    let changed = 0;
-    for (let i = 0; i < Math.min(p.checks, 100_000); i++) if (counter.changedSince(seen)) changed++;
-    for (let i = 0; i < Math.min(p.calls, 200); i++) await opened.client.info();
-    const counterNs: number[] = [];
-    const getinfoUs: number[] = [];
-    for (let b = 0; b < p.batches; b++) {
-      let t0 = process.hrtime.bigint();
-      for (let i = 0; i < p.checks; i++) if (counter.changedSince(seen)) changed++;
-      let t1 = process.hrtime.bigint();
-      counterNs.push(Number(t1 - t0) / p.checks);
-      t0 = process.hrtime.bigint();
-      for (let i = 0; i < p.calls; i++) await opened.client.info();
-      t1 = process.hrtime.bigint();
-      getinfoUs.push(Number(t1 - t0) / p.calls / 1000);
-    }
-    process.stderr.write(`  node: counter moved ${changed} time(s) during the checks\n`);
-    return { lang: 'node', engine: engine.toLowerCase().replace(/^engine_/, ''), counter_ns: counterNs, getinfo_us: getinfoUs };
-  } finally {
-    await opened.close();
+/** argv of one language's driver; the host and the guest run exactly this. */
+export function driverCommand(lang: Language, engine: Engine, c: Counts, nodeBinary: string): string[] {
+  const named = ['--engine', engine, '--checks', String(c.checks), '--calls', String(c.calls), '--batches', String(c.batches)];
+  switch (lang) {
+    case 'node':
+      return [nodeBinary, '--import', TSX_LOADER, NODE_DRIVER, ...named];
+    case 'python':
+      return [PYTHON, PY_DRIVER, ...named];
+    case 'c':
+      return [C_BINARY, String(c.checks), String(c.calls), String(c.batches), engine];
   }
 }
 
 function buildC(): void {
-  mkdirSync(dirname(C_BINARY), { recursive: true });
-  const env = { ...process.env, PKG_CONFIG_PATH: C_CLIENT };
-  const flags = (which: string): string[] => execFileSync('pkg-config', [which, 'ummunotify-client'], { env, encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
-  execFileSync('gcc', ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11', ...flags('--cflags'), '-o', C_BINARY, C_SOURCE, ...flags('--libs'), `-Wl,-rpath,${C_CLIENT}`], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  gcc(C_BINARY, [C_SOURCE], [`-I${CLIENT_INCLUDE}`], clientLibs());
 }
 
-/** Runs a driver, its stderr copied to ours prefixed (no stderr line starts with `{`); returns its last stdout line. */
-function runDriver(lang: Language, cmd: string, args: readonly string[]): Promise<string> {
+/** Runs a host driver, its stderr copied to ours prefixed (no stderr line starts with `{`); returns its stdout. */
+function runDriver(lang: Language, argv: readonly string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, [...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, ...args] = argv;
+    const env = { ...process.env, UMMUNOTIFYD: process.env['UMMUNOTIFYD'] ?? DAEMON };
+    const child = spawn(cmd as string, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => {
@@ -131,43 +86,63 @@ function runDriver(lang: Language, cmd: string, args: readonly string[]): Promis
     });
     child.on('error', reject);
     child.on('close', (code) => {
-      const last = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !last) reject(new Error(`${lang} driver exited with status ${String(code)}`));
-      else resolvePromise(last);
+      if (code !== 0) reject(new Error(`${lang} driver exited with status ${String(code)}`));
+      else resolvePromise(stdout);
     });
   });
 }
 
-async function measure(lang: Language, p: Params): Promise<Measured> {
-  if (lang === 'node') return measureNode(p);
-  const counts = [String(p.checks), String(p.calls), String(p.batches)];
-  const line =
-    lang === 'python'
-      ? await runDriver(lang, PYTHON, [PY_DRIVER, '--checks', counts[0]!, '--calls', counts[1]!, '--batches', counts[2]!])
-      : await runDriver(lang, C_BINARY, counts);
-  return parseMeasured(line, lang, p.batches);
+/** The measured result of each language in `output`, checked against what was asked. */
+export function parseAll(output: string, langs: readonly Language[], batches: number, engine: Engine): Measured[] {
+  const lines = resultLines(output);
+  return langs.map((lang) => {
+    const line = lines.get(lang);
+    if (line === undefined) throw new Error(`no result from the ${lang} driver (engine ${engine})`);
+    return parseMeasured(line, lang, batches, engine);
+  });
+}
+
+async function hostRun(p: Params): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const lang of p.langs) {
+    const c = p.host;
+    process.stderr.write(`  host/${lang}: ${c.batches} x (${c.checks} counter checks, ${c.calls} GetInfo calls), engine uffd\n`);
+    const out = await runDriver(lang, driverCommand(lang, 'uffd', c, process.execPath));
+    figures.push(...figuresFor(parseAll(out, [lang], c.batches, 'uffd')[0] as Measured));
+  }
+  return figures;
+}
+
+async function guestRun(p: Params): Promise<Figure[]> {
+  const c = p.guest;
+  process.stderr.write(`  guest ${p.kernel}: ${p.langs.join(', ')}, ${c.batches} x (${c.checks} counter checks, ${c.calls} GetInfo calls), engine device\n`);
+  const env = { UMMUNOTIFYD: BUNDLED_DAEMON, PYTHONDONTWRITEBYTECODE: '1' };
+  const script = guestScript(env, [releaseCommand(BENCH), ...p.langs.map((lang) => driverCommand(lang, 'device', c, process.execPath))]);
+  const r = await runInGuest(p.kernel, '/bin/sh', ['-c', script]);
+  if (r.code !== 0) throw new Error(`guest run exited with status ${String(r.code)}`);
+  const release = guestRelease(r.stdout, BENCH, p.kernel);
+  return [release, ...parseAll(r.stdout, p.langs, c.batches, 'device').flatMap((m) => figuresFor(m, 'device_'))];
 }
 
 export const fastpath: Benchmark = {
   name: BENCH,
-  summary: 'counter check through the mapped page vs. a GetInfo round trip, per client language (node, python, c), host/uffd',
+  summary: 'counter check through the mapped page vs. a GetInfo round trip, per client language (node, python, c): host/uffd, then device in one QEMU guest boot',
   options: {
     lang: { type: 'string', help: 'comma-separated languages (default node,python,c)' },
-    checks: { type: 'string', help: 'counter checks per timed batch (default 1000000)' },
-    calls: { type: 'string', help: 'GetInfo calls per timed batch (default 500)' },
+    checks: { type: 'string', help: 'counter checks per timed batch on the host (default 1000000)' },
+    calls: { type: 'string', help: 'GetInfo calls per timed batch on the host (default 500)' },
     batches: { type: 'string', help: 'timed batches of each, alternating (default 5)' },
+    'guest-checks': { type: 'string', help: 'counter checks per timed batch in the guest (default 100000)' },
+    'guest-calls': { type: 'string', help: 'GetInfo calls per timed batch in the guest (default 50)' },
+    kernel: { type: 'string', default: '6.12', help: 'guest kernel for the device figures (6.12 or 6.1)' },
+    'no-guest': { type: 'boolean', default: false, help: 'skip the device run in the QEMU guest' },
   },
   async run(o: OptionValues): Promise<Figure[]> {
     const p = params(o);
-    process.env['UMMUNOTIFYD'] ??= join(REPO, 'bin', 'ummunotifyd');
     if (p.langs.includes('c')) buildC();
-    const figures: Figure[] = [];
-    for (const lang of p.langs) {
-      process.stderr.write(`  ${lang}: ${p.batches} x (${p.checks} counter checks, ${p.calls} GetInfo calls)\n`);
-      const m = await measure(lang, p);
-      if (m.engine !== 'uffd') throw new Error(`${lang}: ran on engine ${m.engine}, expected uffd`);
-      figures.push(...figuresFor(m));
-    }
-    return figures;
+    const figures = await hostRun(p);
+    if (p.noGuest) return figures;
+    bundleDaemon();
+    return [...figures, ...(await guestRun(p))];
   },
 };

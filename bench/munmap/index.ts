@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
 import { positiveInt } from '../kernel/index.ts';
-import { CLIENT_INCLUDE, REPO, UAPI, UCM_LIBS, clientLibs, collect, gcc, runInGuest, runOnHost } from '../native.ts';
+import { CLIENT_INCLUDE, REPO, UAPI, UCM_LIBS, clientLibs, collect, gcc, guestRelease, guestScript, releaseCommand, runInGuest, runOnHost } from '../native.ts';
 
 export const BENCH = 'munmap';
 const SOURCE = join(REPO, 'bench', 'munmap', 'munmap.c');
@@ -57,8 +57,10 @@ export const munmap: Benchmark = {
     const figures = collect(host.stdout, BENCH, HOST_FIGURES, 'host');
     if (o['no-guest'] === true) return figures;
 
-    const guest = await runInGuest(kernel, BINARY, [...common, '--configs', 'device']);
+    const script = guestScript({}, [releaseCommand(BENCH), [BINARY, ...common, '--configs', 'device']]);
+    const guest = await runInGuest(kernel, '/bin/sh', ['-c', script]);
     if (guest.code !== 0) throw new Error(`guest run exited with status ${String(guest.code)}`);
-    return [...figures, ...collect(guest.stdout, BENCH, GUEST_FIGURES, 'guest').map(renameGuest)];
+    const release = guestRelease(guest.stdout, BENCH, kernel);
+    return [...figures, release, ...collect(guest.stdout, BENCH, GUEST_FIGURES, 'guest').filter((f) => f.figure !== release.figure).map(renameGuest)];
   },
 };
