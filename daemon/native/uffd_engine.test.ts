@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { NativeSource } from '../src/native.ts';
+import { COUNT_SLOTS, CountSlot, NativeSource } from '../src/native.ts';
 import { PAGE, catchError, memops, native, openFds, openHarness, uffdWatched, type Harness } from './test/helpers.ts';
 
 let h: Harness;
@@ -241,6 +241,24 @@ describe('the counter', () => {
     expect(previous).toBeGreaterThanOrEqual(100_000n);
     memops.munmap(a, 1);
   });
+
+  it('moves on every munmap when the page is registered again at once, its older registrations kept (2,000 cycles)', () => {
+    // munmap returns once the UNMAP is read, possibly before the event thread
+    // has noted the pages unregistered; a Register in that window must still
+    // register them in the kernel (it once took them as registered: most
+    // cycles went unseen).
+    const a = memops.mmapAnon(1);
+    let stale = 0;
+    for (let i = 0; i < 2000; i++) {
+      h.engine.register([{ cookie: BigInt(i), start: a, end: a + PAGE }]);
+      const before = h.counter.load();
+      memops.munmap(a, 1);
+      if (h.counter.load() === before) stale++;
+      memops.mmapFixed(a, 1);
+    }
+    expect(stale).toBe(0);
+    memops.munmap(a, 1);
+  });
 });
 
 describe('subscribers', () => {
@@ -294,6 +312,51 @@ describe('subscribers', () => {
     while (h.activity.count === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
     expect(h.activity.count).toBeGreaterThan(before);
     memops.munmap(a, 1);
+  });
+});
+
+describe('the packed forms (what the daemon uses)', () => {
+  it('counts() fills the same counts info() gives', async () => {
+    const a = memops.mmapAnon(2);
+    h.engine.registerPacked(new BigUint64Array([1n, a, a + PAGE, 2n, a + PAGE, a + 2n * PAGE]));
+    memops.madviseDontneed(a, 1);
+    const counts = new BigUint64Array(COUNT_SLOTS);
+    h.engine.counts(counts);
+    const info = h.engine.info();
+    expect(counts[CountSlot.Counter]).toBe(info.counter);
+    expect(counts[CountSlot.Counter]).toBe(1n);
+    expect([counts[CountSlot.Registrations], counts[CountSlot.MaxRegistrations], counts[CountSlot.PendingReports], counts[CountSlot.Subscribers], counts[CountSlot.TargetGone]]).toEqual([
+      BigInt(info.registrations),
+      BigInt(info.maxRegistrations),
+      BigInt(info.pendingReports),
+      BigInt(info.subscribers),
+      0n,
+    ]);
+    expect(info.pendingReports).toBe(1);
+    h.engine.unregisterPacked(new BigUint64Array([2n, 1n]));
+    h.engine.counts(counts);
+    expect(counts[CountSlot.Registrations]).toBe(0n);
+    memops.munmap(a, 2);
+  });
+
+  it('registerPacked and unregisterPacked refuse what register and unregister refuse, the same way', () => {
+    const a = memops.mmapAnon(1);
+    h.engine.registerPacked(new BigUint64Array([1n, a, a + PAGE]));
+    const packed = catchError(() => h.engine.registerPacked(new BigUint64Array([2n, a, a + PAGE, 1n, a, a + PAGE])));
+    const objects = catchError(() => h.engine.register([{ cookie: 2n, start: a, end: a + PAGE }, { cookie: 1n, start: a, end: a + PAGE }]));
+    expect(packed).toEqual(objects);
+    expect(packed).toMatchObject({ kind: 'exists', code: 'EINVAL' });
+    expect(catchError(() => h.engine.unregisterPacked(new BigUint64Array([1n, 9n])))).toEqual(catchError(() => h.engine.unregister([1n, 9n])));
+    expect(h.engine.info().registrations).toBe(1);
+  });
+
+  it('refuses anything but a BigUint64Array of whole triples', () => {
+    const bad = (fn: () => unknown) => catchError(fn).kind;
+    expect(bad(() => h.engine.registerPacked(new BigUint64Array(4)))).toBe('invalid');
+    expect(bad(() => h.engine.registerPacked(new BigInt64Array(3) as unknown as BigUint64Array))).toBe('invalid');
+    expect(bad(() => h.engine.unregisterPacked([1n] as unknown as BigUint64Array))).toBe('invalid');
+    expect(bad(() => h.engine.counts(new BigUint64Array(COUNT_SLOTS - 1)))).toBe('invalid');
+    expect(h.engine.info().registrations).toBe(0);
   });
 });
 

@@ -53,6 +53,18 @@ export interface NativeEngineInfo {
   readonly targetGone: boolean;
 }
 
+/** Where counts() puts each of info()'s counts. */
+export const CountSlot = {
+  Counter: 0,
+  Registrations: 1,
+  MaxRegistrations: 2,
+  PendingReports: 3,
+  Subscribers: 4,
+  /** 1 once the target has exited. */
+  TargetGone: 5,
+} as const;
+export const COUNT_SLOTS = 6;
+
 /** One StreamEvents subscriber's own coalescing queue inside the engine. */
 export interface NativeSubscription {
   /** Takes up to `max` (0: all) coalesced INVAL reports; never a LAST. */
@@ -69,10 +81,20 @@ export interface NativeSubscription {
  */
 export interface NativeEngine {
   info(): NativeEngineInfo;
+  /**
+   * info()'s counts only, into `out` (COUNT_SLOTS long) by CountSlot: the
+   * per-call part of GetInfo, without building an object (the lists of
+   * info() are fixed once the engine exists).
+   */
+  counts(out: BigUint64Array): void;
   /** All or nothing; throws NativeError. */
   register(regs: readonly NativeRegistration[]): void;
+  /** register() of [cookie, start, end] triples, read in place: what wire.ts decodes a batch into. */
+  registerPacked(triples: BigUint64Array): void;
   /** All or nothing; throws NativeError (kind 'not_found' for an unknown cookie). */
   unregister(cookies: readonly bigint[]): void;
+  /** unregister(), read in place. */
+  unregisterPacked(cookies: BigUint64Array): void;
   /** Drains like read(2): INVAL reports, then LAST once empty; [] when nothing is pending. */
   readEvents(max: number): NativeReport[];
   subscribe(): NativeSubscription;

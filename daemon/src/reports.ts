@@ -1,12 +1,10 @@
-// Conversions between the engine's reports and registrations and their wire
-// form. uint64 travels as decimal strings (see PROTO_LOADER_OPTIONS).
+// Conversions from the engine's reports to their wire form. uint64 travels
+// as decimal strings (see PROTO_LOADER_OPTIONS); registrations come in
+// through wire.ts instead.
 
-import * as grpc from '@grpc/grpc-js';
-import type { Registration__Output } from '../../proto/gen/ts/ummunotify/v1/Registration.ts';
 import type { Report } from '../../proto/gen/ts/ummunotify/v1/Report.ts';
-import { NativeSource, type NativeRegistration, type NativeReport } from './native-api.ts';
+import { NativeSource, type NativeReport } from './native-api.ts';
 import type { EventSource__Output } from './proto.ts';
-import { RpcError } from './status.ts';
 
 const SOURCE_NAMES: Readonly<Record<NativeSource, EventSource__Output>> = {
   [NativeSource.Unmap]: 'EVENT_SOURCE_UNMAP',
@@ -34,22 +32,4 @@ export function toWireReport(report: NativeReport): Report {
 
 export function targetExitedReport(pid: number): Report {
   return { targetExited: { pid } };
-}
-
-const UINT64_MAX = (1n << 64n) - 1n;
-
-/** A uint64 field as the loader hands it over; anything else is the client's mistake. */
-export function parseUint64(text: string, field: string): bigint {
-  if (!/^\d+$/.test(text)) throw new RpcError(grpc.status.INVALID_ARGUMENT, `${field}: not an unsigned integer: ${JSON.stringify(text)}`);
-  const value = BigInt(text);
-  if (value > UINT64_MAX) throw new RpcError(grpc.status.INVALID_ARGUMENT, `${field}: ${text} does not fit in 64 bits`);
-  return value;
-}
-
-export function toNativeRegistrations(regs: readonly Registration__Output[]): NativeRegistration[] {
-  return regs.map((r, i) => ({
-    cookie: parseUint64(r.cookie, `registrations[${i}].cookie`),
-    start: parseUint64(r.start, `registrations[${i}].start`),
-    end: parseUint64(r.end, `registrations[${i}].end`),
-  }));
 }

@@ -3,19 +3,52 @@
 // failure into a status. Nothing a request does can throw out of here.
 
 import * as grpc from '@grpc/grpc-js';
+import type { RegisterResponse } from '../../proto/gen/ts/ummunotify/v1/RegisterResponse.ts';
+import type { UnregisterResponse } from '../../proto/gen/ts/ummunotify/v1/UnregisterResponse.ts';
 import type { Logger } from './log.ts';
 import type { Peer, PeerRegistry } from './peers.ts';
-import type { UmmunotifyServiceHandlers } from './proto.ts';
-import { parseUint64, toNativeRegistrations } from './reports.ts';
+import { ummunotifyV1, type UmmunotifyServiceHandlers } from './proto.ts';
 import { callRefusal, type ServiceMethod } from './roles.ts';
 import type { Session } from './session.ts';
 import { RpcError, toRpcError, toServiceError } from './status.ts';
+import { decodeRegisterRequest, decodeUnregisterRequest, type PackedRegistrations } from './wire.ts';
 
 interface HasPeer {
   getPeer(): string;
 }
 
-export function serviceHandlers(session: Session, peers: PeerRegistry, log: Logger): UmmunotifyServiceHandlers {
+/** The requests as the server's own decoders hand them over (wire.ts). */
+export interface PackedRegisterRequest {
+  readonly registrations: PackedRegistrations;
+}
+export interface PackedUnregisterRequest {
+  readonly cookies: BigUint64Array;
+}
+
+/** The generated handlers' named members (without the index signature, which Omit would keep alone). */
+type NamedHandlers = { [K in keyof UmmunotifyServiceHandlers as string extends K ? never : K]: UmmunotifyServiceHandlers[K] };
+
+/** The generated handler types, but for the two requests that come packed. */
+export type ServiceHandlers = Omit<NamedHandlers, 'Register' | 'Unregister'> & {
+  Register: grpc.handleUnaryCall<PackedRegisterRequest, RegisterResponse>;
+  Unregister: grpc.handleUnaryCall<PackedUnregisterRequest, UnregisterResponse>;
+};
+
+/**
+ * UmmunotifyService as the daemon serves it: the loaded definition, with the
+ * batch requests decoded by wire.ts straight into what the addon takes.
+ * Everything else on the wire (paths, responses, errors) is the loaded one.
+ */
+export function serviceDefinition(): grpc.ServiceDefinition {
+  const loaded = ummunotifyV1.UmmunotifyService.service;
+  return {
+    ...loaded,
+    Register: { ...loaded.Register, requestDeserialize: (bytes: Buffer): PackedRegisterRequest => ({ registrations: decodeRegisterRequest(bytes) }) },
+    Unregister: { ...loaded.Unregister, requestDeserialize: (bytes: Buffer): PackedUnregisterRequest => ({ cookies: decodeUnregisterRequest(bytes) }) },
+  };
+}
+
+export function serviceHandlers(session: Session, peers: PeerRegistry, log: Logger): ServiceHandlers {
   /**
    * The caller of a call, once its role may make it: every handler, unary or
    * streaming, starts here, so no handler can forget the role check.
@@ -59,11 +92,11 @@ export function serviceHandlers(session: Session, peers: PeerRegistry, log: Logg
     Attach: unary('Attach', (req, peer) => ({ engine: session.attach(peer, req.fd) })),
     GetInfo: unary('GetInfo', () => session.info()),
     Register: unary('Register', (req) => {
-      session.register(toNativeRegistrations(req.registrations));
+      session.register(req.registrations);
       return {};
     }),
     Unregister: unary('Unregister', (req) => {
-      session.unregister(req.cookies.map((c, i) => parseUint64(c, `cookies[${i}]`)));
+      session.unregister(req.cookies);
       return {};
     }),
     ReadEvents: unary('ReadEvents', (req) => ({ reports: session.readEvents(req.maxReports) })),

@@ -8,12 +8,13 @@ import type { GetInfoResponse } from '../../proto/gen/ts/ummunotify/v1/GetInfoRe
 import type { MappingType__Output } from '../../proto/gen/ts/ummunotify/v1/MappingType.ts';
 import type { Report } from '../../proto/gen/ts/ummunotify/v1/Report.ts';
 import type { Logger } from './log.ts';
-import { native, type NativeEngine, type NativeRegistration } from './native.ts';
+import { COUNT_SLOTS, CountSlot, native, type NativeEngine, type NativeEngineInfo } from './native.ts';
 import type { Peer } from './peers.ts';
 import { sourceName, targetExitedReport, toWireReport } from './reports.ts';
 import { RpcError, toRpcError } from './status.ts';
 import { StreamPump, type EventStream } from './stream-pump.ts';
 import { isSameProcess, type TargetIdentity } from './target.ts';
+import type { PackedRegistrations } from './wire.ts';
 
 export interface SessionOptions {
   readonly maxRegistrations: number;
@@ -32,6 +33,18 @@ const MAPPING_NAMES: Readonly<Record<number, MappingType__Output>> = {
   4: 'MAPPING_TYPE_FILE',
 };
 
+type FixedInfo = Required<Pick<GetInfoResponse, 'engine' | 'features' | 'sources' | 'blindSpots' | 'watchableMappings'>>;
+
+function fixedInfo(engine: EngineName, i: NativeEngineInfo): FixedInfo {
+  return {
+    engine,
+    features: [...i.features],
+    sources: i.sources.map(sourceName),
+    blindSpots: [...i.blindSpots],
+    watchableMappings: i.watchableMappings.map((m) => MAPPING_NAMES[m] ?? 'MAPPING_TYPE_UNSPECIFIED'),
+  };
+}
+
 /** Whether a peer may hand over the target's fd: the target itself, or root. */
 export function mayAttach(target: TargetIdentity, peer: Peer): boolean {
   return peer.uid === 0 || isSameProcess(target, peer.pid, peer.startTime);
@@ -42,6 +55,10 @@ type EngineName = 'ENGINE_UFFD' | 'ENGINE_DEVICE';
 export class Session {
   private engine: NativeEngine | undefined;
   private engineName: EngineName | undefined;
+  /** GetInfo's fields that are fixed once attached, in wire form, built once (never mutated: responses share them). */
+  private fixedInfo: FixedInfo | undefined;
+  /** Scratch for engine.counts(): GetInfo allocates nothing to ask the engine. */
+  private readonly counts = new BigUint64Array(COUNT_SLOTS);
   private counterServer: { close(): void } | undefined;
   /** Our own read-only view of the counter page: streams stamp batches with one load. */
   private counterPage: { load(): bigint; unmap(): void } | undefined;
@@ -112,26 +129,44 @@ export class Session {
     }
     this.engine = engine;
     this.engineName = name;
-    this.log.log('info', 'attached', { engine: kind, fd, features: engine.info().features.join(',') });
+    this.fixedInfo = fixedInfo(name, engine.info());
+    this.log.log('info', 'attached', { engine: kind, fd, features: this.fixedInfo.features.join(',') });
     return name;
   }
 
+  // One object literal, no spreads: V8 built the spreads this replaced
+  // through a slow path, about 13 us a call (the literal: about 1 us).
   info(): GetInfoResponse {
-    const base = { targetPid: this.target.pid, targetAlive: !this.exited, subscribers: this.pumps.size };
-    if (this.engine === undefined) return { ...base, engine: 'ENGINE_UNSPECIFIED', maxRegistrations: String(this.options.maxRegistrations) };
-    const i = this.engine.info();
+    const fixed = this.fixedInfo;
+    if (this.engine === undefined || fixed === undefined) {
+      return {
+        targetPid: this.target.pid,
+        targetAlive: !this.exited,
+        subscribers: this.pumps.size,
+        engine: 'ENGINE_UNSPECIFIED',
+        maxRegistrations: String(this.options.maxRegistrations),
+      };
+    }
+    const c = this.engineCounts(this.engine);
     return {
-      ...base,
-      engine: this.engineName ?? 'ENGINE_UNSPECIFIED',
-      features: [...i.features],
-      sources: i.sources.map(sourceName),
-      blindSpots: [...i.blindSpots],
-      watchableMappings: i.watchableMappings.map((m) => MAPPING_NAMES[m] ?? 'MAPPING_TYPE_UNSPECIFIED'),
-      counter: i.counter.toString(),
-      registrations: String(i.registrations),
-      maxRegistrations: String(i.maxRegistrations),
-      pendingReports: String(i.pendingReports),
+      targetPid: this.target.pid,
+      targetAlive: !this.exited,
+      subscribers: this.pumps.size,
+      engine: fixed.engine,
+      features: fixed.features,
+      sources: fixed.sources,
+      blindSpots: fixed.blindSpots,
+      watchableMappings: fixed.watchableMappings,
+      counter: String(c[CountSlot.Counter]),
+      registrations: String(c[CountSlot.Registrations]),
+      maxRegistrations: String(c[CountSlot.MaxRegistrations]),
+      pendingReports: String(c[CountSlot.PendingReports]),
     };
+  }
+
+  private engineCounts(engine: NativeEngine): BigUint64Array {
+    engine.counts(this.counts);
+    return this.counts;
   }
 
   private attached(): NativeEngine {
@@ -151,12 +186,12 @@ export class Session {
     return { socketPath: this.options.counterSocket, sealedMemfd: this.engineName === 'ENGINE_UFFD' };
   }
 
-  register(regs: readonly NativeRegistration[]): void {
-    this.mutable().register(regs);
+  register(regs: PackedRegistrations): void {
+    this.mutable().registerPacked(regs);
   }
 
-  unregister(cookies: readonly bigint[]): void {
-    this.mutable().unregister(cookies);
+  unregister(cookies: BigUint64Array): void {
+    this.mutable().unregisterPacked(cookies);
   }
 
   /** As read(2): INVAL reports, LAST once empty; after the target's exit and the drain, TargetExited. */
@@ -164,7 +199,7 @@ export class Session {
     const engine = this.attached();
     const reports = engine.readEvents(maxReports).map(toWireReport);
     const room = maxReports === 0 || reports.length < maxReports;
-    if (this.exited && room && engine.info().pendingReports === 0) reports.push(targetExitedReport(this.target.pid));
+    if (this.exited && room && this.engineCounts(engine)[CountSlot.PendingReports] === 0n) reports.push(targetExitedReport(this.target.pid));
     return reports;
   }
 

@@ -68,6 +68,21 @@ uint64_t ToU64(Napi::Env env, const Napi::Value& v, const std::string& what) {
 
 Napi::Value Big(Napi::Env env, uint64_t v) { return Napi::BigInt::New(env, v); }
 
+// The elements of a BigUint64Array, read in place: a batch crosses into C++
+// without one N-API call per value.
+struct U64View {
+  uint64_t* data;
+  size_t length;
+};
+
+U64View ToU64View(Napi::Env env, const Napi::Value& v, const char* what) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_biguint64_array) {
+    ThrowInvalid(env, std::string(what) + " must be a BigUint64Array");
+  }
+  Napi::TypedArrayOf<uint64_t> array = v.As<Napi::TypedArrayOf<uint64_t>>();
+  return {array.Data(), array.ElementLength()};
+}
+
 Napi::Array ReportsToJs(Napi::Env env, const std::vector<Report>& reports) {
   Napi::Array out = Napi::Array::New(env, reports.size());
   for (size_t i = 0; i < reports.size(); i++) {
@@ -136,6 +151,9 @@ class SubscriptionWrap : public Napi::ObjectWrap<SubscriptionWrap> {
 
 // ---- NativeEngine ----
 
+// COUNT_SLOTS of native-api.ts.
+constexpr size_t kCountSlots = 6;
+
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   struct Init {
@@ -145,8 +163,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   };
   static Napi::Function Define(Napi::Env env) {
     return DefineClass(env, "NativeEngine",
-                       {InstanceMethod<&EngineWrap::Info>("info"), InstanceMethod<&EngineWrap::Register>("register"),
+                       {InstanceMethod<&EngineWrap::Info>("info"), InstanceMethod<&EngineWrap::Counts>("counts"),
+                        InstanceMethod<&EngineWrap::Register>("register"),
+                        InstanceMethod<&EngineWrap::RegisterPacked>("registerPacked"),
                         InstanceMethod<&EngineWrap::Unregister>("unregister"),
+                        InstanceMethod<&EngineWrap::UnregisterPacked>("unregisterPacked"),
                         InstanceMethod<&EngineWrap::ReadEvents>("readEvents"),
                         InstanceMethod<&EngineWrap::Subscribe>("subscribe"),
                         InstanceMethod<&EngineWrap::CounterFd>("counterFd"), InstanceMethod<&EngineWrap::Close>("close")});
@@ -208,6 +229,22 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return o;
   }
 
+  // Fills the caller's BigUint64Array by the CountSlot order of native-api.ts;
+  // no object to build, nothing to allocate.
+  void Counts(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    U64View out = ToU64View(env, info[0], "counts()'s argument");
+    if (out.length < kCountSlots) ThrowInvalid(env, "counts() needs a BigUint64Array of " + std::to_string(kCountSlots));
+    EngineCounts c = engine_->Counts();
+    uint64_t* slot = out.data;
+    slot[0] = c.counter;
+    slot[1] = c.registrations;
+    slot[2] = c.max_registrations;
+    slot[3] = c.pending_reports;
+    slot[4] = c.subscribers;
+    slot[5] = c.target_gone ? 1 : 0;
+  }
+
   void Register(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsArray()) ThrowInvalid(env, "register() takes an array of {cookie, start, end}");
@@ -226,6 +263,16 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     if (!s.ok()) Throw(env, s.error());
   }
 
+  void RegisterPacked(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    U64View triples = ToU64View(env, info[0], "registerPacked()'s argument");
+    if (triples.length % 3 != 0) ThrowInvalid(env, "registerPacked() takes [cookie, start, end] triples");
+    std::vector<Registration> regs(triples.length / 3);
+    for (size_t i = 0; i < regs.size(); i++) regs[i] = {triples.data[3 * i], triples.data[3 * i + 1], triples.data[3 * i + 2]};
+    Status s = Live(env).Register(regs);
+    if (!s.ok()) Throw(env, s.error());
+  }
+
   void Unregister(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsArray()) ThrowInvalid(env, "unregister() takes an array of cookies");
@@ -233,6 +280,13 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     std::vector<uint64_t> cookies;
     for (uint32_t i = 0; i < arr.Length(); i++) cookies.push_back(ToU64(env, arr.Get(i), "cookie " + std::to_string(i)));
     Status s = Live(env).Unregister(cookies);
+    if (!s.ok()) Throw(env, s.error());
+  }
+
+  void UnregisterPacked(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    U64View cookies = ToU64View(env, info[0], "unregisterPacked()'s argument");
+    Status s = Live(env).Unregister(std::vector<uint64_t>(cookies.data, cookies.data + cookies.length));
     if (!s.ok()) Throw(env, s.error());
   }
 

@@ -67,19 +67,25 @@ class DeviceEngine final : public Engine {
 
   EngineInfo Info() override {
     EngineInfo info;
+    static_cast<EngineCounts&>(info) = Counts();
     info.features = features_;
     // The module reports invalidations, not their causes; and it sees them all.
     info.watchable_mappings = {MappingType::kAnonymous, MappingType::kShmem, MappingType::kHugetlb, MappingType::kFile};
     info.blind_spots = {"the cause of an invalidation (reports carry no sources)"};
-    info.max_registrations = max_registrations_;
-    info.counter = closed_ ? closed_counter_ : CounterNow();
+    return info;
+  }
+
+  EngineCounts Counts() override {
+    EngineCounts counts;
+    counts.max_registrations = max_registrations_;
+    counts.counter = closed_ ? closed_counter_ : CounterNow();
     if (!closed_) DrainDevice();
     std::lock_guard<std::mutex> lock(mu_);
-    info.registrations = cookies_.size();
-    info.pending_reports = fanout_.pending_reports();
-    info.subscribers = fanout_.subscribers();
-    info.target_gone = target_gone_;
-    return info;
+    counts.registrations = cookies_.size();
+    counts.pending_reports = fanout_.pending_reports();
+    counts.subscribers = fanout_.subscribers();
+    counts.target_gone = target_gone_;
+    return counts;
   }
 
   Status Register(const std::vector<Registration>& regs) override {

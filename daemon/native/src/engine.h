@@ -34,17 +34,22 @@ struct Report {
   uint64_t counter = 0;  // kLast
 };
 
-struct EngineInfo {
-  std::vector<std::string> features;
-  std::vector<Source> sources;
-  std::vector<std::string> blind_spots;
-  std::vector<MappingType> watchable_mappings;
+// What changes while the engine runs: GetInfo's per-call part.
+struct EngineCounts {
   uint64_t counter = 0;
   size_t registrations = 0;
   size_t max_registrations = 0;
   size_t pending_reports = 0;
   size_t subscribers = 0;
   bool target_gone = false;
+};
+
+struct EngineInfo : EngineCounts {
+  // Fixed once the engine is created.
+  std::vector<std::string> features;
+  std::vector<Source> sources;
+  std::vector<std::string> blind_spots;
+  std::vector<MappingType> watchable_mappings;
 };
 
 // Called from the engine's thread, never blocking: queues became non-empty,
@@ -54,8 +59,11 @@ using ActivityCallback = std::function<void()>;
 class Engine {
  public:
   virtual ~Engine() = default;
-  // Brings the queues up to date first, so counts agree with the counter.
+  // Both bring the queues up to date first, so counts agree with the counter.
   virtual EngineInfo Info() = 0;
+  // Info() without the fixed lists, which cost more to copy and convert than
+  // the counts themselves (GetInfo caches them instead).
+  virtual EngineCounts Counts() = 0;
   virtual Status Register(const std::vector<Registration>& regs) = 0;
   virtual Status Unregister(const std::vector<uint64_t>& cookies) = 0;
   // As read(2): INVAL reports, then LAST once empty (if room); max 0 = no limit.

@@ -111,20 +111,26 @@ class UffdEngine final : public Engine {
 
   EngineInfo Info() override {
     EngineInfo info;
+    static_cast<EngineCounts&>(info) = Counts();
     info.features = features_;
     info.sources = sources_;
     info.blind_spots = blind_spots_;
     info.watchable_mappings = watchable_;
-    info.max_registrations = max_registrations_;
-    info.counter = closed_ ? closed_counter_ : counter_.Load();
+    return info;
+  }
+
+  EngineCounts Counts() override {
+    EngineCounts counts;
+    counts.max_registrations = max_registrations_;
+    counts.counter = closed_ ? closed_counter_ : counter_.Load();
     std::unique_lock<std::mutex> lock(mu_);
     // Counts that agree with the counter: an event whose bump is visible is queued.
     if (!closed_) AwaitProcessed(&lock);
-    info.registrations = cookies_.size();
-    info.pending_reports = fanout_.pending_reports();
-    info.subscribers = fanout_.subscribers();
-    info.target_gone = target_gone_;
-    return info;
+    counts.registrations = cookies_.size();
+    counts.pending_reports = fanout_.pending_reports();
+    counts.subscribers = fanout_.subscribers();
+    counts.target_gone = target_gone_;
+    return counts;
   }
 
   Status Register(const std::vector<Registration>& regs) override {
@@ -141,7 +147,12 @@ class UffdEngine final : public Engine {
     std::vector<PageRange> need;
     uint64_t seq;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      std::unique_lock<std::mutex> lock(mu_);
+      // The target's munmap returns once its UNMAP is read, which can be
+      // before the event thread has marked those pages unregistered: a
+      // Register right after would take them as still registered, skip the
+      // UFFDIO_REGISTER and miss their next invalidation.
+      AwaitProcessed(&lock);
       for (const Registration& r : regs) {
         index_.Insert(r.cookie, r.start, r.end);
         cookies_.emplace(r.cookie, Span{r.start, r.end});
