@@ -26,8 +26,8 @@
  * Why batches: a uffd registration belongs to the VMA and dies with munmap,
  * so every page must be mapped and registered again before it can be timed
  * again.  After a batch (untimed): unregister its cookies in one call, drain
- * ReadEvents' queue (a separate queue from the stream's), map the pages
- * again, register them under new cookies.  The device keeps registrations
+ * ReadEvents' queue (a separate queue from the stream's), map fresh pages,
+ * register them under new cookies.  The device keeps registrations
  * across munmap, but the same loop is used there so both engines do the same.
  *
  * Every timed munmap must produce exactly its report: one INVALIDATION for
@@ -208,13 +208,17 @@ static void wait_for(long i, int timeout_ms)
 		die("woken for event %ld but its report has not arrived", i);
 }
 
-static void map_batch(char *base, long n)
+/*
+ * A fresh mapping wherever the kernel puts it, not MAP_FIXED over the last
+ * batch's: once a batch is unmapped its range is free, and the client's gRPC
+ * threads may have mapped something there since.
+ */
+static char *map_batch(long n)
 {
-	void *q = mmap(base, (size_t)n * pagesz, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	char *base = mmap(NULL, (size_t)n * pagesz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	if (q == MAP_FAILED || q != base)
-		die("mmap(MAP_FIXED) of %ld pages: %s", n, strerror(errno));
+	if (base == MAP_FAILED)
+		die("mmap of %ld pages: %s", n, strerror(errno));
 	/*
 	 * No transparent huge pages: munmap of one 4 KiB page of a huge page
 	 * first splits it, which the device reports as an invalidation of the
@@ -224,6 +228,7 @@ static void map_batch(char *base, long n)
 		die("madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
 	for (long k = 0; k < n; k++)
 		base[(size_t)k * pagesz] = 1;
+	return base;
 }
 
 static void drain_read_events(struct umn_client *c)
@@ -366,10 +371,6 @@ int main(int argc, char **argv)
 	}
 
 	long nb = batch < total ? batch : total;
-	char *region = mmap(NULL, (size_t)nb * pagesz, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (region == MAP_FAILED)
-		die("mmap: %s", strerror(errno));
 	struct umn_range *ranges = calloc((size_t)nb, sizeof(*ranges));
 	uint64_t *cookies = calloc((size_t)nb, sizeof(*cookies));
 
@@ -384,7 +385,7 @@ int main(int argc, char **argv)
 		long n = total - first < nb ? total - first : nb;
 
 		/* Untimed: fresh pages, registered in one call. */
-		map_batch(region, n);
+		char *region = map_batch(n);
 		for (long k = 0; k < n; k++) {
 			ranges[k].addr = (uint64_t)(uintptr_t)(region + (size_t)k * pagesz);
 			ranges[k].length = pagesz;
