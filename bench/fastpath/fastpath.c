@@ -89,10 +89,10 @@ int main(int argc, char **argv)
 	if (rc < 0)
 		die("umn_info", rc);
 
-	/* Warm-up, untimed. */
+	/* Warm-up, untimed; the daemon's JIT takes thousands of GetInfo calls to settle. */
 	for (long i = 0; i < checks; i++)
 		changed += umn_changed_since(page, seen);
-	for (long i = 0; i < calls && i < 200; i++)
+	for (long i = 0; i < calls * 10 && i < 5000; i++)
 		if ((rc = info_once(client, NULL)) < 0)
 			die("umn_info", rc);
 
