@@ -4,7 +4,9 @@
 
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import * as grpc from '@grpc/grpc-js';
 import { UmmunotifyClient } from '../../clients/node/src/client.ts';
+import type { UmmunotifyError } from '../../clients/node/src/errors.ts';
 import { startSidecar, type Sidecar } from '../support/target-process.ts';
 
 const PAGE = 4096n;
@@ -62,6 +64,24 @@ describe('StreamEvents', () => {
     const client = await UmmunotifyClient.connect(s.daemon.socket);
     clients.push(client);
     await expect(client.streamEvents().next()).rejects.toMatchObject({ status: 'FAILED_PRECONDITION', message: expect.stringMatching(/not attached/) });
+  });
+
+  it('closing a client cancels its open streams: the daemon drops both subscribers at once', async () => {
+    s = await startSidecar();
+    const watcher = await UmmunotifyClient.connect(s.daemon.socket);
+    const closing = await UmmunotifyClient.connect(s.daemon.socket);
+    clients.push(watcher);
+    const pulled = closing.subscribe();
+    const iterated = closing.streamEvents();
+    const ended = iterated.next().then(
+      () => 'ended',
+      (e: unknown) => (e as UmmunotifyError).code,
+    );
+    await expect.poll(async () => (await watcher.info()).subscribers).toBe(2);
+    closing.close();
+    await expect.poll(async () => (await watcher.info()).subscribers).toBe(0);
+    expect(await ended).toBe(grpc.status.CANCELLED);
+    await expect(pulled.next(1000)).rejects.toMatchObject({ code: grpc.status.CANCELLED });
   });
 
   it('two subscribers each see every cookie', async () => {

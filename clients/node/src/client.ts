@@ -26,6 +26,12 @@ export type Info = GetInfoResponse__Output;
 type Unary<Req, Res> = (request: Req, callback: (error: grpc.ServiceError | null, response?: Res) => void) => grpc.ClientUnaryCall;
 
 export class UmmunotifyClient {
+  /**
+   * Streams still open. grpc-js's close() leaves active calls running (and
+   * so the connection, and the daemon's subscriber), so close() cancels them.
+   */
+  private readonly streams = new Set<grpc.ClientReadableStream<StreamEventsResponse__Output>>();
+
   private constructor(
     private readonly stub: UmmunotifyServiceClient,
     readonly socketPath: string,
@@ -109,7 +115,7 @@ export class UmmunotifyClient {
    * when the caller stops iterating (the subscription is cancelled at once).
    */
   async *streamEvents(): AsyncGenerator<Report> {
-    const call = this.stub.StreamEvents({});
+    const call = this.openStream();
     let done = false;
     try {
       for await (const message of call as AsyncIterable<StreamEventsResponse__Output>) {
@@ -125,7 +131,14 @@ export class UmmunotifyClient {
 
   /** A StreamEvents subscription to pull reports from; cancel() drops it at once. */
   subscribe(): Subscription {
-    return new Subscription(this.stub.StreamEvents({}));
+    return new Subscription(this.openStream());
+  }
+
+  private openStream(): grpc.ClientReadableStream<StreamEventsResponse__Output> {
+    const call = this.stub.StreamEvents({});
+    this.streams.add(call);
+    call.on('close', () => this.streams.delete(call));
+    return call;
   }
 
   /** Maps the counter page; check it with counter.changedSince(lastSeen). */
@@ -134,7 +147,10 @@ export class UmmunotifyClient {
     return mapCounter(endpoint.socketPath, endpoint.sealedMemfd);
   }
 
+  /** Cancels open streams (their readers get CANCELLED) and closes the channel. */
   close(): void {
+    for (const call of this.streams) call.cancel();
+    this.streams.clear();
     this.stub.close();
   }
 }
