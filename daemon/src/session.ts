@@ -54,8 +54,7 @@ type EngineName = 'ENGINE_UFFD' | 'ENGINE_DEVICE';
 
 export class Session {
   private engine: NativeEngine | undefined;
-  private engineName: EngineName | undefined;
-  /** GetInfo's fields that are fixed once attached, in wire form, built once (never mutated: responses share them). */
+  /** GetInfo's fields that are fixed once attached (the engine's name among them), in wire form, built once (never mutated: responses share them). */
   private fixedInfo: FixedInfo | undefined;
   /** Scratch for engine.counts(): GetInfo allocates nothing to ask the engine. */
   private readonly counts = new BigUint64Array(COUNT_SLOTS);
@@ -128,7 +127,6 @@ export class Session {
       native.close(counterFd);
     }
     this.engine = engine;
-    this.engineName = name;
     this.fixedInfo = fixedInfo(name, engine.info());
     this.log.log('info', 'attached', { engine: kind, fd, features: this.fixedInfo.features.join(',') });
     return name;
@@ -183,7 +181,7 @@ export class Session {
   /** Where clients fetch the counter page: a sealed memfd (uffd) or the module's counter-only fd (device). */
   counterEndpoint(): { socketPath: string; sealedMemfd: boolean } {
     this.attached();
-    return { socketPath: this.options.counterSocket, sealedMemfd: this.engineName === 'ENGINE_UFFD' };
+    return { socketPath: this.options.counterSocket, sealedMemfd: this.fixedInfo?.engine === 'ENGINE_UFFD' };
   }
 
   register(regs: PackedRegistrations): void {
