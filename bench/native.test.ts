@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { guestRelease, guestScript, releaseCommand } from './native.ts';
+import { bundleStale, checkRelease, guestRelease, guestScript, kernelOption, releaseCommand } from './native.ts';
 
 describe('guestScript', () => {
   it('exports the environment, runs every command and fails if any failed', () => {
@@ -42,5 +42,26 @@ describe('releaseCommand / guestRelease', () => {
   });
   it('refuses a bench name that would need quoting', () => {
     expect(() => releaseCommand("a'b")).toThrow();
+  });
+});
+
+describe('bundleStale', () => {
+  it('is stale when missing or older than a source', () => {
+    expect(bundleStale(undefined, [])).toBe(true);
+    expect(bundleStale(100, [50, 150])).toBe(true);
+    expect(bundleStale(100, [50, 100])).toBe(false);
+  });
+});
+
+describe('kernelOption and checkRelease', () => {
+  it('takes a major.minor kernel and refuses anything else, naming the option', () => {
+    expect(kernelOption('6.1')).toBe('6.1');
+    expect(() => kernelOption('6')).toThrow(/--kernel: expected e.g. 6.12 or 6.1, got 6/);
+    expect(() => kernelOption(true)).toThrow(/--kernel/);
+  });
+  it('refuses a guest release of another kernel, or none', () => {
+    expect(() => checkRelease('6.12.117+deb12-amd64', '6.12')).not.toThrow();
+    expect(() => checkRelease('6.12.117+deb12-amd64', '6.1')).toThrow(/the guest ran kernel 6.12.117\+deb12-amd64, not 6.1/);
+    expect(() => checkRelease(undefined, '6.1')).toThrow(/the guest ran kernel undefined, not 6.1/);
   });
 });

@@ -1,15 +1,15 @@
-// Helpers shared by the benchmarks whose measuring is a C program
-// (bench/munmap, bench/coverage): build it into build/bench/<name>/, run it
-// on the host or in a QEMU guest (`npm run vm`), collect its stdout while
-// copying every line to our stderr, prefixed, as progress.
+// Helpers shared by the benchmarks that measure in a program of their own (C,
+// or a client driver): build it into build/bench/<name>/, run it on the host
+// or in a QEMU guest (`npm run vm`), collect its stdout while copying every
+// line to our stderr, prefixed, as progress, and check the guest ran the
+// kernel asked for.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shQuoteAll } from '../kernel/vm/quote.ts';
 import { extractFigures, missingFigures, type Figure } from './figures.ts';
-import { releaseMatches } from './kernel/index.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLIENT_INCLUDE = join(REPO, 'clients', 'c', 'include');
@@ -27,9 +27,54 @@ export const BUNDLED_DAEMON = join(REPO, 'daemon', 'dist', 'ummunotifyd.mjs');
 /** tsx's loader: drivers in TypeScript run as `node --import TSX_LOADER file.ts` (the tsx CLI does not work in the guest). */
 export const TSX_LOADER = join(REPO, 'node_modules', 'tsx', 'dist', 'loader.mjs');
 
-/** Rebuilds BUNDLED_DAEMON from the current source, so a guest run measures what the host run does. */
+/** What BUNDLED_DAEMON is built from (its dependencies stay external). */
+const BUNDLE_SOURCES = [join(REPO, 'daemon', 'src'), join(REPO, 'proto', 'gen', 'ts')];
+
+/** Whether the bundle is older than any of its sources (mtimes in ms); a missing bundle is stale. */
+export function bundleStale(bundleMtime: number | undefined, sourceMtimes: readonly number[]): boolean {
+  return bundleMtime === undefined || sourceMtimes.some((t) => t > bundleMtime);
+}
+
+function sourceMtimes(dir: string): number[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => statSync(join(dir, f)).mtimeMs);
+}
+
+/**
+ * Rebuilds BUNDLED_DAEMON when a source is newer, so a guest run measures what
+ * the host run does; only then, because another guest run may be reading it.
+ */
 export function bundleDaemon(): void {
+  let bundle: number | undefined;
+  try {
+    bundle = statSync(BUNDLED_DAEMON).mtimeMs;
+  } catch {
+    bundle = undefined;
+  }
+  if (!bundleStale(bundle, BUNDLE_SOURCES.flatMap(sourceMtimes))) return;
+  process.stderr.write('bench: rebuilding daemon/dist/ummunotifyd.mjs (npm run build:daemon)\n');
   execFileSync('npm', ['run', '--silent', 'build:daemon'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
+}
+
+/** The `--kernel` option every guest-running benchmark takes, as `npm run vm -- --kernel` does. */
+export function kernelOption(v: string | boolean | undefined): string {
+  if (typeof v !== 'string' || !/^\d+\.\d+$/.test(v)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(v)}`);
+  return v;
+}
+
+/**
+ * The guest must run the kernel asked for: a harness that silently fell back
+ * to another kernel would put the wrong label on the numbers. Debian's
+ * releases look like "6.1.0-56-amd64" and "6.12.117+deb12-amd64".
+ */
+export function releaseMatches(release: string, kernel: string): boolean {
+  return release.startsWith(`${kernel}.`) || release === kernel;
+}
+
+/** Throws unless `release` (a figure's value) names the kernel asked for. */
+export function checkRelease(release: string | number | undefined, kernel: string): void {
+  if (typeof release !== 'string' || !releaseMatches(release, kernel)) throw new Error(`the guest ran kernel ${String(release)}, not ${kernel}`);
 }
 
 /**
@@ -67,7 +112,7 @@ export function releaseCommand(bench: string): string[] {
  */
 export function guestRelease(stdout: string, bench: string, kernel: string): Figure {
   const f = collect(stdout, bench, [RELEASE_FIGURE], 'guest').find((x) => x.figure === RELEASE_FIGURE) as Figure;
-  if (typeof f.value !== 'string' || !releaseMatches(f.value, kernel)) throw new Error(`the guest ran kernel ${String(f.value)}, not ${kernel}`);
+  checkRelease(f.value, kernel);
   return f;
 }
 
@@ -131,6 +176,20 @@ export function runOnHost(binary: string, args: readonly string[]): Promise<RunR
 /** Runs `binary args` in a guest booted with the module loaded (`npm run vm`). */
 export function runInGuest(kernel: string, binary: string, args: readonly string[]): Promise<RunResult> {
   return runCapture('npm', ['run', '--silent', 'vm', '--', '--kernel', kernel, '--', binary, ...args], 'guest');
+}
+
+/** `runOnHost`'s stdout; throws when the program failed. */
+export async function hostStdout(binary: string, args: readonly string[]): Promise<string> {
+  const r = await runOnHost(binary, args);
+  if (r.code !== 0) throw new Error(`host run of ${binary} exited with status ${String(r.code)}`);
+  return r.stdout;
+}
+
+/** Runs `commands` in one guest boot (guestScript) and returns its stdout; throws when any failed. */
+export async function guestStdout(kernel: string, env: Readonly<Record<string, string>>, commands: ReadonlyArray<readonly string[]>): Promise<string> {
+  const r = await runInGuest(kernel, '/bin/sh', ['-c', guestScript(env, commands)]);
+  if (r.code !== 0) throw new Error(`guest run exited with status ${String(r.code)}`);
+  return r.stdout;
 }
 
 /** The figures of `bench` in `stdout`; throws on malformed lines or missing figures. */

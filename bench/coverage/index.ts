@@ -9,7 +9,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
-import { CFLAGS, CLIENT_INCLUDE, CLIENT_LIBDIR, REPO, UAPI, UCM_LIBS, clientLibs, collect, gcc, guestRelease, guestScript, releaseCommand, runInGuest, runOnHost } from '../native.ts';
+import { CFLAGS, CLIENT_INCLUDE, CLIENT_LIBDIR, REPO, UAPI, UCM_LIBS, clientLibs, collect, gcc, guestRelease, guestStdout, hostStdout, kernelOption, releaseCommand } from '../native.ts';
 
 export const BENCH = 'coverage';
 const SOURCE = join(REPO, 'bench', 'coverage', 'coverage.c');
@@ -91,10 +91,8 @@ function checkValues(figures: readonly Figure[]): void {
   }
 }
 
-async function host(binary: string, engine: string): Promise<string> {
-  const r = await runOnHost(binary, ['--engine', engine]);
-  if (r.code !== 0) throw new Error(`${engine} run of ${binary} exited with status ${String(r.code)}`);
-  return r.stdout;
+function host(binary: string, engine: string): Promise<string> {
+  return hostStdout(binary, ['--engine', engine]);
 }
 
 export const coverage: Benchmark = {
@@ -105,18 +103,15 @@ export const coverage: Benchmark = {
     'no-guest': { type: 'boolean', default: false, help: 'skip the device run in the QEMU guest' },
   },
   async run(o: OptionValues): Promise<Figure[]> {
-    const kernel = o['kernel'];
-    if (typeof kernel !== 'string' || !/^\d+\.\d+$/.test(kernel)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(kernel)}`);
+    const kernel = kernelOption(o['kernel']);
     build();
     const out = [await host(BINARY, 'uffd'), await host(STATIC_BINARY, 'uffd'), await host(BINARY, 'ucm'), await host(STATIC_BINARY, 'ucm')].join('\n');
     const required = [...expected('uffd', true), ...expected('ucm', true)];
     if (o['no-guest'] !== true) {
       // One boot for both programs.
-      const script = guestScript({}, [releaseCommand(BENCH), [BINARY, '--engine', 'device'], [STATIC_BINARY, '--engine', 'device']]);
-      const g = await runInGuest(kernel, '/bin/sh', ['-c', script]);
-      if (g.code !== 0) throw new Error(`guest run exited with status ${String(g.code)}`);
-      const release = guestRelease(g.stdout, BENCH, kernel);
-      const figures = collect(out + '\n' + g.stdout, BENCH, [...required, ...expected('device', true)], 'host and guest').filter((f) => f.figure !== release.figure);
+      const g = await guestStdout(kernel, {}, [releaseCommand(BENCH), [BINARY, '--engine', 'device'], [STATIC_BINARY, '--engine', 'device']]);
+      const release = guestRelease(g, BENCH, kernel);
+      const figures = collect(out + '\n' + g, BENCH, [...required, ...expected('device', true)], 'host and guest').filter((f) => f.figure !== release.figure);
       checkValues(figures);
       return [...figures, release];
     }

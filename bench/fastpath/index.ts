@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
 import { positiveInt } from '../kernel/index.ts';
-import { BUNDLED_DAEMON, CLIENT_INCLUDE, DAEMON, REPO, TSX_LOADER, bundleDaemon, clientLibs, gcc, guestRelease, guestScript, releaseCommand, runInGuest } from '../native.ts';
+import { BUNDLED_DAEMON, CLIENT_INCLUDE, DAEMON, REPO, TSX_LOADER, bundleDaemon, clientLibs, gcc, guestRelease, guestStdout, kernelOption, releaseCommand } from '../native.ts';
 import { BENCH, LANGUAGES, figuresFor, parseMeasured, resultLines, type Engine, type Language, type Measured } from './measured.ts';
 
 export { BENCH, LANGUAGES, figuresFor, parseMeasured, type Language, type Measured } from './measured.ts';
@@ -43,8 +43,7 @@ function params(o: OptionValues): Params {
   const langOpt = o['lang'];
   const langs = typeof langOpt === 'string' ? langOpt.split(',').map((s) => s.trim()) : [...LANGUAGES];
   for (const l of langs) if (!(LANGUAGES as readonly string[]).includes(l)) throw new Error(`--lang: ${l} is not one of ${LANGUAGES.join(', ')}`);
-  const kernel = o['kernel'];
-  if (typeof kernel !== 'string' || !/^\d+\.\d+$/.test(kernel)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(kernel)}`);
+  const kernel = kernelOption(o['kernel']);
   const batches = positiveInt('batches', o['batches'], 5);
   return {
     host: { checks: positiveInt('checks', o['checks'], 1_000_000), calls: positiveInt('calls', o['calls'], 500), batches },
@@ -117,11 +116,9 @@ async function guestRun(p: Params): Promise<Figure[]> {
   const c = p.guest;
   process.stderr.write(`  guest ${p.kernel}: ${p.langs.join(', ')}, ${c.batches} x (${c.checks} counter checks, ${c.calls} GetInfo calls), engine device\n`);
   const env = { UMMUNOTIFYD: BUNDLED_DAEMON, PYTHONDONTWRITEBYTECODE: '1' };
-  const script = guestScript(env, [releaseCommand(BENCH), ...p.langs.map((lang) => driverCommand(lang, 'device', c, process.execPath))]);
-  const r = await runInGuest(p.kernel, '/bin/sh', ['-c', script]);
-  if (r.code !== 0) throw new Error(`guest run exited with status ${String(r.code)}`);
-  const release = guestRelease(r.stdout, BENCH, p.kernel);
-  return [release, ...parseAll(r.stdout, p.langs, c.batches, 'device').flatMap((m) => figuresFor(m, 'device_'))];
+  const out = await guestStdout(p.kernel, env, [releaseCommand(BENCH), ...p.langs.map((lang) => driverCommand(lang, 'device', c, process.execPath))]);
+  const release = guestRelease(out, BENCH, p.kernel);
+  return [release, ...parseAll(out, p.langs, c.batches, 'device').flatMap((m) => figuresFor(m, 'device_'))];
 }
 
 export const fastpath: Benchmark = {

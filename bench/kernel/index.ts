@@ -5,17 +5,13 @@
 // this file builds it on the host, runs it in the guest through the VM
 // harness, and takes the figures back out of the guest's console output.
 
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
-import { extractFigures, missingFigures, type Figure } from '../figures.ts';
+import type { Figure } from '../figures.ts';
+import { REPO, UAPI, checkRelease, collect, gcc, kernelOption, runInGuest } from '../native.ts';
 
-const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SOURCE = join(REPO, 'bench', 'kernel', 'invalidation.c');
 const BINARY = join(REPO, 'build', 'bench', 'kernel', 'invalidation');
-const UAPI = join(REPO, 'kernel', 'include', 'uapi');
 
 export const BENCH = 'kernel';
 
@@ -49,20 +45,6 @@ export function positiveInt(name: string, v: string | boolean | undefined, fallb
   return Number(v);
 }
 
-/**
- * The guest must run the kernel asked for: a harness that silently fell back
- * to another kernel would put the wrong label on the numbers. Debian's
- * releases look like "6.1.0-56-amd64" and "6.12.117+deb12-amd64".
- */
-export function releaseMatches(release: string, kernel: string): boolean {
-  return release.startsWith(`${kernel}.`) || release === kernel;
-}
-
-/** Arguments of `npm run vm` that run the benchmark binary in the guest. */
-export function vmArgs(kernel: string, binary: string, programArgs: readonly string[]): string[] {
-  return ['run', '--silent', 'vm', '--', '--kernel', kernel, '--', binary, ...programArgs];
-}
-
 interface Params {
   readonly kernel: string;
   readonly small: number;
@@ -72,10 +54,8 @@ interface Params {
 }
 
 export function params(o: OptionValues): Params {
-  const kernel = o['kernel'];
-  if (typeof kernel !== 'string' || !/^\d+\.\d+$/.test(kernel)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(kernel)}`);
   const p = {
-    kernel,
+    kernel: kernelOption(o['kernel']),
     small: positiveInt('small', o['small'], 1000),
     large: positiveInt('large', o['large'], 1_000_000),
     iters: positiveInt('iters', o['iters'], 10000),
@@ -87,37 +67,8 @@ export function params(o: OptionValues): Params {
 }
 
 function build(): void {
-  mkdirSync(dirname(BINARY), { recursive: true });
   // Built on the host: the guest sees the host's root (and so its libc) read-only.
-  execFileSync('gcc', ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-std=gnu11', `-I${UAPI}`, '-o', BINARY, SOURCE], {
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
-
-/**
- * Runs `npm run vm` and returns its stdout, copying every line to our stderr
- * (prefixed, so no stderr line starts with `{` either) as progress: a 1M
- * registration run under emulation takes minutes.
- */
-function runInGuest(args: readonly string[]): Promise<{ code: number | null; stdout: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn('npm', [...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
-    let stdout = '';
-    let pending = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      stdout += chunk;
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) process.stderr.write(`  guest| ${line.replace(/\r/g, '')}\n`);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (pending) process.stderr.write(`  guest| ${pending}\n`);
-      resolvePromise({ code, stdout });
-    });
-  });
+  gcc(BINARY, [SOURCE], [`-I${UAPI}`], []);
 }
 
 export const kernel: Benchmark = {
@@ -134,17 +85,10 @@ export const kernel: Benchmark = {
     const p = params(o);
     build();
     const programArgs = ['--small', String(p.small), '--large', String(p.large), '--iters', String(p.iters), '--batches', String(p.batches)];
-    const { code, stdout } = await runInGuest(vmArgs(p.kernel, BINARY, programArgs));
+    const { code, stdout } = await runInGuest(p.kernel, BINARY, programArgs);
     if (code !== 0) throw new Error(`guest run exited with status ${String(code)}`);
-
-    const { figures, problems } = extractFigures(stdout, BENCH);
-    if (problems.length) throw new Error(`malformed figure line(s) in the guest output:\n  ${problems.join('\n  ')}`);
-    const missing = missingFigures(figures, expectedFigures(p.small, p.large));
-    if (missing.length) throw new Error(`missing figure(s): ${missing.join(', ')}`);
-    const release = figures.find((f) => f.figure === 'kernel_release')?.value;
-    if (typeof release !== 'string' || !releaseMatches(release, p.kernel)) {
-      throw new Error(`asked for kernel ${p.kernel}, the guest ran ${String(release)}`);
-    }
+    const figures = collect(stdout, BENCH, expectedFigures(p.small, p.large), 'guest');
+    checkRelease(figures.find((f) => f.figure === 'kernel_release')?.value, p.kernel);
     return figures;
   },
 };

@@ -4,41 +4,18 @@
 // QEMU guest. bench/latency/latency.c does the measuring (target and
 // subscriber threads in one process, one clock); see its header comment.
 
-import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
-import { CLIENT_INCLUDE, REPO, clientLibs, collect, gcc, runInGuest, runOnHost } from '../native.ts';
-import { bundleStale, expectedFigures, guestCommand, latencyPlan, programArgs } from './plan.ts';
+import { BUNDLED_DAEMON, CLIENT_INCLUDE, REPO, bundleDaemon, clientLibs, collect, gcc, guestRelease, guestStdout, hostStdout, releaseCommand } from '../native.ts';
+import { expectedFigures, latencyPlan, programArgs } from './plan.ts';
 
 export const BENCH = 'latency';
 const SOURCE = join(REPO, 'bench', 'latency', 'latency.c');
 const BINARY = join(REPO, 'build', 'bench', 'latency', 'latency');
-/** The daemon the guest's client spawns: the bundle, as test/device uses. */
-const BUNDLE = join(REPO, 'daemon', 'dist', 'ummunotifyd.mjs');
 
 function build(): void {
   gcc(BINARY, [SOURCE], [`-I${CLIENT_INCLUDE}`], [...clientLibs(), '-lpthread']);
-}
-
-function mtimes(dir: string): number[] {
-  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-    .map((f) => statSync(join(dir, f)).mtimeMs);
-}
-
-/** Rebuilds the daemon bundle only when a daemon source is newer: other runs may be reading it. */
-function ensureBundle(): void {
-  let bundle: number | undefined;
-  try {
-    bundle = statSync(BUNDLE).mtimeMs;
-  } catch {
-    bundle = undefined;
-  }
-  if (!bundleStale(bundle, mtimes(join(REPO, 'daemon', 'src')))) return;
-  process.stderr.write('latency: rebuilding daemon/dist/ummunotifyd.mjs (npm run build:daemon)\n');
-  execFileSync('npm', ['run', '--silent', 'build:daemon'], { cwd: REPO, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
 export const latency: Benchmark = {
@@ -54,15 +31,17 @@ export const latency: Benchmark = {
   async run(o: OptionValues): Promise<Figure[]> {
     const plan = latencyPlan(o);
     build();
-    const host = await runOnHost(BINARY, programArgs('uffd', plan.hostEvents, plan.batch));
-    if (host.code !== 0) throw new Error(`host run exited with status ${String(host.code)}`);
-    const figures = collect(host.stdout, BENCH, expectedFigures('uffd'), 'host');
+    const host = await hostStdout(BINARY, programArgs('uffd', plan.hostEvents, plan.batch));
+    const figures = collect(host, BENCH, expectedFigures('uffd'), 'host');
     if (!plan.guest) return figures;
 
-    ensureBundle();
-    const g = guestCommand(BINARY, BUNDLE, programArgs('device', plan.guestEvents, plan.batch));
-    const guest = await runInGuest(plan.kernel, g.cmd, g.args);
-    if (guest.code !== 0) throw new Error(`guest run exited with status ${String(guest.code)}`);
-    return [...figures, ...collect(guest.stdout, BENCH, expectedFigures('device'), 'guest')];
+    // The guest's client spawns the bundled daemon: node starts it in ~5 s under TCG, tsx in far longer.
+    bundleDaemon();
+    const guest = await guestStdout(plan.kernel, { UMMUNOTIFYD: BUNDLED_DAEMON }, [
+      releaseCommand(BENCH),
+      [BINARY, ...programArgs('device', plan.guestEvents, plan.batch)],
+    ]);
+    const release = guestRelease(guest, BENCH, plan.kernel);
+    return [...figures, release, ...collect(guest, BENCH, expectedFigures('device'), 'guest').filter((f) => f.figure !== release.figure)];
   },
 };

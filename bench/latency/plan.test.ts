@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GUEST_EVENTS, HOST_EVENTS, bundleStale, expectedFigures, guestCommand, latencyPlan, programArgs, warmupFor } from './plan.ts';
+import { GUEST_EVENTS, HOST_EVENTS, expectedFigures, latencyPlan, programArgs, warmupFor } from './plan.ts';
 
 describe('latencyPlan', () => {
   it('defaults to 100,000 events on the host and fewer in the guest', () => {
@@ -51,22 +51,5 @@ describe('programArgs', () => {
     const device = programArgs('device', 2000, 1000);
     expect(device).toContain('--no-targets');
     expect(device.slice(0, 2)).toEqual(['--engine', 'device']);
-  });
-});
-
-describe('guestCommand', () => {
-  it('passes UMMUNOTIFYD through env(1), the guest having a fixed environment', () => {
-    expect(guestCommand('/b/latency', '/d/ummunotifyd.mjs', ['--events', '5'])).toEqual({
-      cmd: '/usr/bin/env',
-      args: ['UMMUNOTIFYD=/d/ummunotifyd.mjs', '/b/latency', '--events', '5'],
-    });
-  });
-});
-
-describe('bundleStale', () => {
-  it('is stale when missing or older than a source', () => {
-    expect(bundleStale(undefined, [])).toBe(true);
-    expect(bundleStale(100, [50, 150])).toBe(true);
-    expect(bundleStale(100, [50, 100])).toBe(false);
   });
 });

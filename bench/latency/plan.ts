@@ -2,6 +2,7 @@
 
 import type { OptionValues } from '../benchmark.ts';
 import { positiveInt } from '../kernel/index.ts';
+import { kernelOption } from '../native.ts';
 
 /** Events timed on the host (the issue's figure: 100,000). */
 export const HOST_EVENTS = 100_000;
@@ -26,8 +27,7 @@ export interface LatencyPlan {
 /** The run's parameters from the command line; throws an Error naming the bad option. */
 export function latencyPlan(o: OptionValues): LatencyPlan {
   const events = o['events'] === undefined ? undefined : positiveInt('events', o['events'], HOST_EVENTS);
-  const kernel = o['kernel'] ?? '6.12';
-  if (typeof kernel !== 'string' || !/^\d+\.\d+$/.test(kernel)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(kernel)}`);
+  const kernel = kernelOption(o['kernel'] ?? '6.12');
   return {
     hostEvents: events ?? HOST_EVENTS,
     // --events sets both; --guest-events overrides the guest's alone.
@@ -53,18 +53,4 @@ export function programArgs(engine: Engine, events: number, batch: number): stri
   const args = ['--engine', engine, '--events', String(events), '--warmup', String(warmupFor(events)), '--batch', String(batch)];
   if (engine === 'device') args.push('--no-targets', '--timeout-ms', '60000');
   return args;
-}
-
-/**
- * The guest command: the guest starts from a fixed environment, so env(1)
- * points the C client at the bundled daemon (node starts it in ~5 s under
- * TCG, tsx in far longer).
- */
-export function guestCommand(binary: string, daemon: string, args: readonly string[]): { cmd: string; args: string[] } {
-  return { cmd: '/usr/bin/env', args: [`UMMUNOTIFYD=${daemon}`, binary, ...args] };
-}
-
-/** Whether the bundle is older than any of its sources (mtimes in ms); a missing bundle is stale. */
-export function bundleStale(bundleMtime: number | undefined, sourceMtimes: readonly number[]): boolean {
-  return bundleMtime === undefined || sourceMtimes.some((t) => t > bundleMtime);
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
 import { positiveInt } from '../kernel/index.ts';
-import { CLIENT_INCLUDE, REPO, UAPI, UCM_LIBS, clientLibs, collect, gcc, guestRelease, guestScript, releaseCommand, runInGuest, runOnHost } from '../native.ts';
+import { CLIENT_INCLUDE, REPO, UAPI, UCM_LIBS, clientLibs, collect, gcc, guestRelease, guestStdout, hostStdout, kernelOption, releaseCommand } from '../native.ts';
 
 export const BENCH = 'munmap';
 const SOURCE = join(REPO, 'bench', 'munmap', 'munmap.c');
@@ -47,20 +47,16 @@ export const munmap: Benchmark = {
   async run(o: OptionValues): Promise<Figure[]> {
     const iters = positiveInt('iters', o['iters'], 1000);
     const batches = positiveInt('batches', o['batches'], 5);
-    const kernel = o['kernel'];
-    if (typeof kernel !== 'string' || !/^\d+\.\d+$/.test(kernel)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(kernel)}`);
+    const kernel = kernelOption(o['kernel']);
     build();
     const common = ['--iters', String(iters), '--batches', String(batches), '--warmup', String(Math.max(10, Math.floor(iters / 10)))];
 
-    const host = await runOnHost(BINARY, [...common, '--configs', 'uffd,uffd-ctl,ucm']);
-    if (host.code !== 0) throw new Error(`host run exited with status ${String(host.code)}`);
-    const figures = collect(host.stdout, BENCH, HOST_FIGURES, 'host');
+    const host = await hostStdout(BINARY, [...common, '--configs', 'uffd,uffd-ctl,ucm']);
+    const figures = collect(host, BENCH, HOST_FIGURES, 'host');
     if (o['no-guest'] === true) return figures;
 
-    const script = guestScript({}, [releaseCommand(BENCH), [BINARY, ...common, '--configs', 'device']]);
-    const guest = await runInGuest(kernel, '/bin/sh', ['-c', script]);
-    if (guest.code !== 0) throw new Error(`guest run exited with status ${String(guest.code)}`);
-    const release = guestRelease(guest.stdout, BENCH, kernel);
-    return [...figures, release, ...collect(guest.stdout, BENCH, GUEST_FIGURES, 'guest').filter((f) => f.figure !== release.figure).map(renameGuest)];
+    const guest = await guestStdout(kernel, {}, [releaseCommand(BENCH), [BINARY, ...common, '--configs', 'device']]);
+    const release = guestRelease(guest, BENCH, kernel);
+    return [...figures, release, ...collect(guest, BENCH, GUEST_FIGURES, 'guest').filter((f) => f.figure !== release.figure).map(renameGuest)];
   },
 };

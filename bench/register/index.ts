@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
 import { positiveInt } from '../kernel/index.ts';
-import { BUNDLED_DAEMON, DAEMON, REPO, TSX_LOADER, UAPI, bundleDaemon, gcc, guestRelease, guestScript, releaseCommand, runCapture, runInGuest } from '../native.ts';
+import { BUNDLED_DAEMON, DAEMON, REPO, TSX_LOADER, UAPI, bundleDaemon, gcc, guestRelease, guestStdout, kernelOption, releaseCommand, runCapture } from '../native.ts';
 import { BENCH, clientFigures, ioctlFigures, parseClient, parseIoctl, resultLine, type Engine } from './measured.ts';
 
 export { BENCH, pageRegistrations } from './measured.ts';
@@ -39,8 +39,7 @@ interface Params {
 }
 
 function params(o: OptionValues): Params {
-  const kernel = o['kernel'];
-  if (typeof kernel !== 'string' || !/^\d+\.\d+$/.test(kernel)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(kernel)}`);
+  const kernel = kernelOption(o['kernel']);
   const batch = positiveInt('batch', o['batch'], 1000);
   const rounds = positiveInt('rounds', o['rounds'], 5);
   return {
@@ -95,16 +94,14 @@ async function hostRun(p: Params): Promise<Figure[]> {
 async function guestRun(p: Params): Promise<Figure[]> {
   process.stderr.write(`  guest ${p.kernel}: raw ioctl, ${p.guest.rounds} rounds of ${p.ioctlCount}\n`);
   process.stderr.write(describe(`guest ${p.kernel}`, 'device', p.guest));
-  const script = guestScript({ UMMUNOTIFYD: BUNDLED_DAEMON }, [
+  const out = await guestStdout(p.kernel, { UMMUNOTIFYD: BUNDLED_DAEMON }, [
     releaseCommand(BENCH),
     [IOCTL_BINARY, String(p.ioctlCount), String(p.guest.rounds)],
     nodeDriverCommand('device', p.guest, process.execPath),
   ]);
-  const r = await runInGuest(p.kernel, '/bin/sh', ['-c', script]);
-  if (r.code !== 0) throw new Error(`guest run exited with status ${String(r.code)}`);
-  const device = parseClient(resultLine(r.stdout, 'node'), 'device', p.guest.rounds);
-  const io = parseIoctl(resultLine(r.stdout, 'ioctl'), p.guest.rounds);
-  return [guestRelease(r.stdout, BENCH, p.kernel), ...clientFigures(device, p.guest.batch, 'device_'), ...ioctlFigures(io, device)];
+  const device = parseClient(resultLine(out, 'node'), 'device', p.guest.rounds);
+  const io = parseIoctl(resultLine(out, 'ioctl'), p.guest.rounds);
+  return [guestRelease(out, BENCH, p.kernel), ...clientFigures(device, p.guest.batch, 'device_'), ...ioctlFigures(io, device)];
 }
 
 export const register: Benchmark = {

@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
-import { countSuffix, kernel as kernelBench, positiveInt, releaseMatches } from '../kernel/index.ts';
-import { BUNDLED_DAEMON, CLIENT_INCLUDE, REPO, bundleDaemon, clientLibs, collect, gcc, guestScript, runInGuest, runOnHost } from '../native.ts';
+import { countSuffix, kernel as kernelBench, positiveInt } from '../kernel/index.ts';
+import { BUNDLED_DAEMON, CLIENT_INCLUDE, REPO, bundleDaemon, checkRelease, clientLibs, collect, gcc, guestStdout, hostStdout, kernelOption } from '../native.ts';
 
 export const BENCH = 'scale';
 const SOURCE = join(REPO, 'bench', 'scale', 'scale.c');
@@ -51,8 +51,7 @@ export interface Params {
 }
 
 export function params(o: OptionValues): Params {
-  const kernel = o['kernel'];
-  if (typeof kernel !== 'string' || !/^\d+\.\d+$/.test(kernel)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(kernel)}`);
+  const kernel = kernelOption(o['kernel']);
   const large = positiveInt('large', o['large'], 1_000_000);
   const p: Params = {
     kernel,
@@ -108,19 +107,15 @@ export const scale: Benchmark = {
   async run(o: OptionValues): Promise<Figure[]> {
     const p = params(o);
     build();
-    const host = await runOnHost(BINARY, programArgs(p, 'uffd'));
-    if (host.code !== 0) throw new Error(`host run exited with status ${String(host.code)}`);
-    const figures = collect(host.stdout, BENCH, expectedFigures('uffd', p.small, p.large), 'host');
+    const host = await hostStdout(BINARY, programArgs(p, 'uffd'));
+    const figures = collect(host, BENCH, expectedFigures('uffd', p.small, p.large), 'host');
 
     if (p.guest) {
       bundleDaemon();
       if (!existsSync(BUNDLED_DAEMON)) throw new Error(`${BUNDLED_DAEMON} is missing: npm run build:daemon`);
-      const script = guestScript({ UMMUNOTIFYD: BUNDLED_DAEMON }, [[BINARY, ...programArgs(p, 'device')]]);
-      const guest = await runInGuest(p.kernel, '/bin/sh', ['-c', script]);
-      if (guest.code !== 0) throw new Error(`guest run exited with status ${String(guest.code)}`);
-      const device = collect(guest.stdout, BENCH, expectedFigures('device', p.small, p.guestLarge), 'guest');
-      const release = device.find((f) => f.figure === 'device_kernel_release')?.value;
-      if (typeof release !== 'string' || !releaseMatches(release, p.kernel)) throw new Error(`asked for kernel ${p.kernel}, the guest ran ${String(release)}`);
+      const guest = await guestStdout(p.kernel, { UMMUNOTIFYD: BUNDLED_DAEMON }, [[BINARY, ...programArgs(p, 'device')]]);
+      const device = collect(guest, BENCH, expectedFigures('device', p.small, p.guestLarge), 'guest');
+      checkRelease(device.find((f) => f.figure === 'device_kernel_release')?.value, p.kernel);
       figures.push(...device);
     }
 

@@ -7,8 +7,8 @@
 import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
-import { positiveInt, releaseMatches } from '../kernel/index.ts';
-import { BUNDLED_DAEMON, CLIENT_INCLUDE, REPO, UAPI, bundleDaemon, clientLibs, collect, gcc, guestScript, runInGuest, runOnHost } from '../native.ts';
+import { positiveInt } from '../kernel/index.ts';
+import { BUNDLED_DAEMON, CLIENT_INCLUDE, REPO, UAPI, bundleDaemon, checkRelease, clientLibs, collect, gcc, guestStdout, hostStdout, kernelOption } from '../native.ts';
 
 export const BENCH = 'storm';
 const SOURCE = join(REPO, 'bench', 'storm', 'storm.c');
@@ -39,8 +39,7 @@ export interface Params {
 }
 
 export function params(o: OptionValues): Params {
-  const kernel = o['kernel'];
-  if (typeof kernel !== 'string' || !/^\d+\.\d+$/.test(kernel)) throw new Error(`--kernel: expected e.g. 6.12 or 6.1, got ${String(kernel)}`);
+  const kernel = kernelOption(o['kernel']);
   const count = positiveInt('count', o['count'], 1_000_000);
   const p: Params = {
     kernel,
@@ -76,21 +75,14 @@ export const storm: Benchmark = {
   async run(o: OptionValues): Promise<Figure[]> {
     const p = params(o);
     build();
-    const host = await runOnHost(BINARY, programArgs(HOST_CONFIGS, p.regs, p.count));
-    if (host.code !== 0) throw new Error(`host run exited with status ${String(host.code)}`);
-    const figures = collect(host.stdout, BENCH, HOST_CONFIGS.flatMap(expectedFigures), 'host');
+    const host = await hostStdout(BINARY, programArgs(HOST_CONFIGS, p.regs, p.count));
+    const figures = collect(host, BENCH, HOST_CONFIGS.flatMap(expectedFigures), 'host');
     if (!p.guest) return figures;
 
     bundleDaemon();
-    const script = guestScript({ UMMUNOTIFYD: BUNDLED_DAEMON }, [[BINARY, ...programArgs(GUEST_CONFIGS, p.regs, p.guestCount)]]);
-    const guest = await runInGuest(p.kernel, '/bin/sh', ['-c', script]);
-    if (guest.code !== 0) throw new Error(`guest run exited with status ${String(guest.code)}`);
-    const device = collect(guest.stdout, BENCH, GUEST_CONFIGS.flatMap(expectedFigures), 'guest');
-    for (const f of device) {
-      if (f.figure.endsWith('_kernel_release') && (typeof f.value !== 'string' || !releaseMatches(f.value, p.kernel))) {
-        throw new Error(`asked for kernel ${p.kernel}, the guest ran ${String(f.value)}`);
-      }
-    }
+    const guest = await guestStdout(p.kernel, { UMMUNOTIFYD: BUNDLED_DAEMON }, [[BINARY, ...programArgs(GUEST_CONFIGS, p.regs, p.guestCount)]]);
+    const device = collect(guest, BENCH, GUEST_CONFIGS.flatMap(expectedFigures), 'guest');
+    for (const f of device) if (f.figure.endsWith('_kernel_release')) checkRelease(f.value, p.kernel);
     return [...figures, ...device];
   },
 };
