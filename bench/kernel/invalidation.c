@@ -46,6 +46,10 @@
 
 #include <linux/ummunotify.h>
 
+/* die(), now_ns(), median(), figure(), count_suffix(), parse_long() */
+#define BENCH "kernel"
+#include "../common.h"
+
 #define DEVICE "/dev/ummunotify"
 #define MAX_BATCHES 1000
 
@@ -64,40 +68,6 @@ struct child_result {
 	double batch_ns[MAX_BATCHES];  /* mean ns per invalidation, per batch */
 	double register_ns;            /* mean ns per REGISTER_REGION ioctl */
 };
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("invalidation: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts))
-		die("clock_gettime: %s", strerror(errno));
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, long n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* The operation being timed: drop the page, then fault a fresh one in. */
 static inline void invalidate_once(volatile char *page, size_t pagesz)
@@ -304,51 +274,6 @@ static void add(struct pool *pool, const struct child_result *r)
 		pool->ns[pool->n++] = r->batch_ns[i];
 }
 
-/* One line per figure, written in one write() so console output cannot split it. */
-static void figure(const char *name, double value, int decimals, const char *unit,
-		   const char *target)
-{
-	char line[512];
-	char tgt[64];
-
-	if (target)
-		snprintf(tgt, sizeof(tgt), "\"%s\"", target);
-	else
-		snprintf(tgt, sizeof(tgt), "null");
-	int len = snprintf(line, sizeof(line),
-			   "{\"bench\":\"kernel\",\"figure\":\"%s\",\"value\":%.*f,"
-			   "\"unit\":\"%s\",\"target\":%s}\n",
-			   name, decimals, value, unit, tgt);
-	if (write(STDOUT_FILENO, line, (size_t)len) != len)
-		die("write stdout: %s", strerror(errno));
-}
-
-/*
- * Figure names carry the registration counts: 1000 -> "1k", 1000000 -> "1m",
- * anything else verbatim.  bench/kernel/index.ts derives the same names.
- */
-static void count_suffix(char *buf, size_t size, long n)
-{
-	if (n % 1000000 == 0)
-		snprintf(buf, size, "%ldm", n / 1000000);
-	else if (n % 1000 == 0)
-		snprintf(buf, size, "%ldk", n / 1000);
-	else
-		snprintf(buf, size, "%ld", n);
-}
-
-static long parse_long(const char *opt, const char *s, long min)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < min)
-		die("%s: expected an integer >= %ld, got '%s'", opt, min, s);
-	return v;
-}
-
 int main(int argc, char **argv)
 {
 	struct params p = {
@@ -416,12 +341,7 @@ int main(int argc, char **argv)
 	count_suffix(s, sizeof(s), p.small);
 	count_suffix(l, sizeof(l), p.large);
 
-	char line[512];
-	int len = snprintf(line, sizeof(line),
-			   "{\"bench\":\"kernel\",\"figure\":\"kernel_release\",\"value\":\"%s\","
-			   "\"unit\":null,\"target\":null}\n", uts.release);
-	if (write(STDOUT_FILENO, line, (size_t)len) != len)
-		die("write stdout: %s", strerror(errno));
+	figure_text("kernel_release", uts.release);
 	figure("invalidation_ns_unwatched", ns_base, 1, "ns", NULL);
 	snprintf(name, sizeof(name), "invalidation_ns_%s", s);
 	figure(name, ns_small, 1, "ns", NULL);

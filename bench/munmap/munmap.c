@@ -54,27 +54,9 @@
 #include <ummunotify/client.h>
 
 #define BENCH "munmap"
+/* die(), now_ns(), median(), figure() */
+#include "../common.h"
 #define MAX_BATCHES 100
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fprintf(stderr, "munmap: ");
-	vfprintf(stderr, fmt, ap);
-	fprintf(stderr, "\n");
-	va_end(ap);
-	exit(1);
-}
-
-static inline double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 struct params {
 	long warmup, iters, batches;
@@ -292,33 +274,10 @@ static void run_child(const struct params *p, enum config c, struct result *res)
 	fprintf(stderr, "munmap: %s done\n", config_names[c]);
 }
 
-static int cmp_double(const void *a, const void *b)
+/* Whole nanoseconds; two decimals for ratios. */
+static int decimals(double v)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(const double *v, long n)
-{
-	double *s = malloc((size_t)n * sizeof(*s));
-
-	memcpy(s, v, (size_t)n * sizeof(*s));
-	qsort(s, (size_t)n, sizeof(*s), cmp_double);
-	double m = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-
-	free(s);
-	return m;
-}
-
-static void figure(const char *name, double value, const char *unit, const char *target)
-{
-	printf("{\"bench\":\"" BENCH "\",\"figure\":\"%s\",\"value\":%.*f,\"unit\":\"%s\",\"target\":", name,
-	       value >= 100 ? 0 : 2, value, unit);
-	if (target)
-		printf("\"%s\"}\n", target);
-	else
-		printf("null}\n");
+	return v >= 100 ? 0 : 2;
 }
 
 int main(int argc, char **argv)
@@ -371,7 +330,7 @@ int main(int argc, char **argv)
 			pooled[np++] = base[k].batch_ns[i];
 	double b = median(pooled, np);
 
-	figure("munmap_ns_unwatched", b, "ns", NULL);
+	figure("munmap_ns_unwatched", b, decimals(b), "ns", NULL);
 	static const char *const fig[] = { NULL, "uffd", "uffd_control", "ucm", "device" };
 	static const char *const target[] = { NULL, "<= 8", NULL, NULL, "<= 1.5" };
 
@@ -382,9 +341,9 @@ int main(int argc, char **argv)
 		char name[64];
 
 		snprintf(name, sizeof(name), "munmap_ns_%s", fig[c]);
-		figure(name, m, "ns", NULL);
+		figure(name, m, decimals(m), "ns", NULL);
 		snprintf(name, sizeof(name), "ratio_%s", fig[c]);
-		figure(name, m / b, "x", target[c]);
+		figure(name, m / b, decimals(m / b), "x", target[c]);
 	}
 	return 0;
 }
