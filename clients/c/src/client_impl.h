@@ -3,7 +3,6 @@
 // is unmapped, the channel closed, and only then the spawned daemon stopped.
 #pragma once
 
-#include <grpc/grpc.h>
 #include <grpcpp/channel.h>
 #include <grpcpp/client_context.h>
 
@@ -21,26 +20,7 @@
 
 using UmmunotifyStub = ummunotify::v1::UmmunotifyService::Stub;
 
-namespace umn {
-
-// One reference to gRPC's process-wide state, held for as long as a client
-// lives. Channels release theirs with grpc_shutdown(), which tears the
-// transport down later on gRPC's own threads; releasing ours, the last, with
-// grpc_shutdown_blocking() waits for that, so a program that exits right
-// after umn_close() leaves no half-destroyed transport behind.
-class GrpcLibraryRef {
- public:
-  GrpcLibraryRef() { grpc_init(); }
-  ~GrpcLibraryRef() { grpc_shutdown_blocking(); }
-  GrpcLibraryRef(const GrpcLibraryRef&) = delete;
-  GrpcLibraryRef& operator=(const GrpcLibraryRef&) = delete;
-};
-
-}  // namespace umn
-
 struct umn_client {
-  // First, so it is released last: after the channel and the daemon.
-  umn::GrpcLibraryRef grpc_library;
   std::unique_ptr<umn::SpawnedDaemon> daemon;
   std::string socket;
   std::shared_ptr<grpc::Channel> channel;
