@@ -1,6 +1,7 @@
 // struct umn_client: what one open client owns. Every member releases what it
 // holds on destruction, in the reverse order of declaration: the counter page
-// is unmapped, the channel closed, and only then the spawned daemon stopped.
+// is unmapped, the channel closed, then the spawned daemon stopped, and last
+// gRPC's teardown of the channel waited for (grpc_use.h).
 #pragma once
 
 #include <grpcpp/channel.h>
@@ -13,6 +14,7 @@
 #include <string>
 
 #include "counter_mapping.h"
+#include "grpc_use.h"
 #include "rpc_status.h"
 #include "spawn.h"
 #include "ummunotify/client.h"
@@ -21,6 +23,7 @@
 using UmmunotifyStub = ummunotify::v1::UmmunotifyService::Stub;
 
 struct umn_client {
+  umn::GrpcUse grpc_use;
   std::unique_ptr<umn::SpawnedDaemon> daemon;
   std::string socket;
   std::shared_ptr<grpc::Channel> channel;

@@ -10,6 +10,7 @@
 #include <deque>
 
 #include "client_impl.h"
+#include "grpc_use.h"
 #include "guard.h"
 #include "last_error.h"
 #include "reports.h"
@@ -32,6 +33,8 @@ gpr_timespec DeadlineAfter(int timeout_ms) {
 }  // namespace
 
 struct umn_stream {
+  // Released last: a stream may close after its client, with the channel.
+  umn::GrpcUse grpc_use;
   // Keeps the channel alive for as long as the call exists.
   std::shared_ptr<UmmunotifyStub> stub;
   grpc::ClientContext context;

@@ -1,7 +1,8 @@
 /*
  * umn_close leaves nothing behind: the spawned daemon is stopped and reaped,
  * and every fd and mapping the client held is released; also when the daemon
- * died first.
+ * died first. When the library was gRPC's only user, the last close returns
+ * after gRPC has shut down, so a program may exit at once.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -11,6 +12,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <grpc/grpc.h>
 
 #include "harness.h"
 
@@ -41,9 +44,10 @@ int main(void)
 	char sock[128];
 	struct stat st;
 
-	test_begin(8);
+	test_begin(10);
 	/* gRPC starts process-wide threads and fds on first use; count after. */
 	umn_close(open_client(NULL, 0, false));
+	ok(!grpc_is_initialized(), "after the last close gRPC is shut down, not still tearing down on its threads");
 	fds = count_fds();
 	maps = count_maps_lines("memfd:");
 
@@ -85,6 +89,16 @@ int main(void)
 	ok(stat(sock, &st) != 0, "its socket is gone");
 	ok(count_fds() == fds, "every fd of both clients is closed (%d open, %d before)", count_fds(), fds);
 	ok(count_maps_lines("memfd:") == maps, "both counter pages are unmapped");
+
+	/* gRPC state the application holds is not ours to wait for. */
+	grpc_init();
+	client = open_client(NULL, 0, false);
+	t0 = now_ms();
+	umn_close(client);
+	ok(grpc_is_initialized() && now_ms() - t0 < 2500,
+	   "with the application using gRPC too, close leaves it up and does not wait for it (%lld ms)",
+	   (long long)(now_ms() - t0));
+	grpc_shutdown_blocking();
 
 	umn_close(NULL);
 	ok(true, "umn_close(NULL) does nothing");

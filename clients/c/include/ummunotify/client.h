@@ -256,6 +256,12 @@ UMN_API int umn_open(const struct umn_open_options *opts, struct umn_client **ou
  * a socket was started by somebody else and keeps running.  Close every
  * stream of the client first: a stream left open after its client is closed
  * only ever reports an error.
+ *
+ * gRPC finishes tearing a connection down on its own threads.  When this
+ * library is the only user of gRPC in the process, the last umn_close() or
+ * umn_stream_close() waits (at most 5 s) until gRPC has shut down, so the
+ * program may exit at once; an application that uses gRPC itself keeps it
+ * up, and nothing waits.
  */
 UMN_API void umn_close(struct umn_client *client);
 
