@@ -78,7 +78,7 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
     },
   );
 
-  const peers = new PeerRegistry({ targetUid: target.uid, allowUids: new Set(args.allowUids), observerUids: new Set(args.observerUids) });
+  const peers = new PeerRegistry({ targetUid: target.uid, allowUids: new Set(args.allowUids), observerUids: new Set(args.observerUids) }, target);
   // No channelz service is registered, so nobody can read what channelz
   // would track; left on, it costs every call a few percent of the server's time.
   const server = new grpc.Server({ 'grpc.enable_channelz': 0 });
@@ -94,7 +94,8 @@ export async function startDaemon(args: DaemonArgs, log: Logger): Promise<Runnin
       socket.destroy();
       return;
     }
-    log.log('debug', 'connection admitted', { pid: admission.peer.pid, uid: admission.peer.uid });
+    const { pid, uid, isTarget, identifiedBy } = admission.peer;
+    log.log('debug', 'connection admitted', { pid, uid, target: isTarget, identifiedBy });
     injector.injectConnection(socket);
   });
   await listen(listener, paths.grpcSocket);

@@ -10,12 +10,16 @@
 import type { Socket } from 'node:net';
 import { native, type PeerCred } from './native.ts';
 import { roleOfUid, type AccessPolicy, type Role } from './roles.ts';
-import { startTimeOf } from './target.ts';
+import { isSameProcess, pidOfPidfd, startTimeOf, type TargetIdentity } from './target.ts';
+
+/** How a peer was told apart from a process that reused its pid. */
+export type Identification = 'SO_PEERPIDFD' | 'start time';
 
 export interface Peer extends PeerCred {
   readonly tag: string;
-  /** Start time of the peer process when it connected, to tell a pid's reuse apart. */
-  readonly startTime: string | undefined;
+  /** The peer is the target process itself, decided at accept. */
+  readonly isTarget: boolean;
+  readonly identifiedBy: Identification;
   /** Decided at accept from the uid (roles.ts); every call is checked against it. */
   readonly role: Role;
 }
@@ -31,26 +35,54 @@ export function socketFd(socket: Socket): number {
   return fd;
 }
 
+/**
+ * Whether the process at the other end of a socket is the target. SO_PEERPIDFD
+ * names the connecting process itself: while it lives its pid is its own, so
+ * it is the target exactly when that pid is the target's (the target is alive:
+ * Attach takes the fd through the daemon's own pidfd, which fails otherwise).
+ * Kernels before 6.5 lack it; the pid's start time then stands in.
+ */
+export function identifyPeer(fd: number, cred: PeerCred, target: TargetIdentity): { isTarget: boolean; identifiedBy: Identification } {
+  let pidfd: number | null;
+  try {
+    pidfd = native.peerPidfd(fd);
+  } catch {
+    // The peer is gone already (ESRCH): it is nobody's target.
+    return { isTarget: false, identifiedBy: 'SO_PEERPIDFD' };
+  }
+  if (pidfd === null) return { isTarget: isSameProcess(target, cred.pid, startTimeOf(cred.pid)), identifiedBy: 'start time' };
+  try {
+    return { isTarget: pidOfPidfd(pidfd) === target.pid, identifiedBy: 'SO_PEERPIDFD' };
+  } finally {
+    native.close(pidfd);
+  }
+}
+
 export type Admission = { readonly ok: true; readonly peer: Peer } | { readonly ok: false; readonly reason: string; readonly cred?: PeerCred };
 
 export class PeerRegistry {
   private readonly peers = new Map<string, Peer>();
   private next = 1;
 
-  constructor(private readonly policy: AccessPolicy) {}
+  constructor(
+    private readonly policy: AccessPolicy,
+    private readonly target: TargetIdentity,
+  ) {}
 
   /** Checks a new connection; on success tags the socket and remembers the peer until it closes. */
   admit(socket: Socket): Admission {
+    let fd: number;
     let cred: PeerCred;
     try {
-      cred = native.peerCred(socketFd(socket));
+      fd = socketFd(socket);
+      cred = native.peerCred(fd);
     } catch (e) {
       return { ok: false, reason: `cannot read the peer's credentials: ${(e as Error).message}` };
     }
     const decision = roleOfUid(cred.uid, this.policy);
     if (!decision.ok) return { ok: false, reason: decision.reason, cred };
     const tag = `ummunotify-peer-${this.next++}`;
-    const peer: Peer = { ...cred, tag, startTime: startTimeOf(cred.pid), role: decision.role };
+    const peer: Peer = { ...cred, tag, ...identifyPeer(fd, cred, this.target), role: decision.role };
     Object.defineProperty(socket, 'remoteAddress', { value: tag, configurable: true });
     this.peers.set(tag, peer);
     socket.once('close', () => this.peers.delete(tag));

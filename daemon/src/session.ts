@@ -13,7 +13,7 @@ import type { Peer } from './peers.ts';
 import { sourceName, targetExitedReport, toWireReport } from './reports.ts';
 import { RpcError, toRpcError } from './status.ts';
 import { StreamPump, type EventStream } from './stream-pump.ts';
-import { isSameProcess, type TargetIdentity } from './target.ts';
+import type { TargetIdentity } from './target.ts';
 import type { PackedRegistrations } from './wire.ts';
 
 export interface SessionOptions {
@@ -46,8 +46,8 @@ function fixedInfo(engine: EngineName, i: NativeEngineInfo): FixedInfo {
 }
 
 /** Whether a peer may hand over the target's fd: the target itself, or root. */
-export function mayAttach(target: TargetIdentity, peer: Peer): boolean {
-  return peer.uid === 0 || isSameProcess(target, peer.pid, peer.startTime);
+export function mayAttach(peer: Peer): boolean {
+  return peer.uid === 0 || peer.isTarget;
 }
 
 type EngineName = 'ENGINE_UFFD' | 'ENGINE_DEVICE';
@@ -81,7 +81,7 @@ export class Session {
 
   attach(peer: Peer, fd: number): EngineName {
     if (this.exited) throw new RpcError(grpc.status.FAILED_PRECONDITION, `the target (pid ${this.target.pid}) has exited`);
-    if (!mayAttach(this.target, peer)) {
+    if (!mayAttach(peer)) {
       throw new RpcError(
         grpc.status.PERMISSION_DENIED,
         `Attach must come from the target process itself (pid ${this.target.pid}) or root; this connection is pid ${peer.pid}, uid ${peer.uid}`,

@@ -1,5 +1,6 @@
 // The target process, identified so that a recycled pid cannot pass for it:
-// by pidfd for the daemon's own use, by start time for peers.
+// by pidfd for the daemon's own use; for a connecting peer by the pidfd the
+// kernel hands out for it (SO_PEERPIDFD, Linux 6.5+), else by start time.
 
 import { readFileSync, statSync } from 'node:fs';
 
@@ -46,4 +47,23 @@ export function identifyTarget(pid: number): TargetIdentity | undefined {
 /** Whether a process (a connecting peer) is the target itself, not a reuse of its pid. */
 export function isSameProcess(target: TargetIdentity, pid: number, startTime: string | undefined): boolean {
   return pid === target.pid && startTime !== undefined && startTime === target.startTime;
+}
+
+/**
+ * The "Pid:" line of a pidfd's fdinfo: the process's pid in our namespace,
+ * or undefined once it has exited (the kernel shows -1) or without the line.
+ */
+export function parsePidfdPid(fdinfo: string): number | undefined {
+  const m = /^Pid:\s*(-?\d+)\s*$/m.exec(fdinfo);
+  const pid = m === null ? undefined : Number(m[1]);
+  return pid !== undefined && pid > 0 ? pid : undefined;
+}
+
+/** The pid of the process behind a pidfd of ours, or undefined if it has exited. */
+export function pidOfPidfd(pidfd: number): number | undefined {
+  try {
+    return parsePidfdPid(readFileSync(`/proc/self/fdinfo/${pidfd}`, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }
