@@ -45,11 +45,6 @@ function fixedInfo(engine: EngineName, i: NativeEngineInfo): FixedInfo {
   };
 }
 
-/** Whether a peer may hand over the target's fd: the target itself, or root. */
-export function mayAttach(peer: Peer): boolean {
-  return peer.uid === 0 || peer.isTarget;
-}
-
 type EngineName = 'ENGINE_UFFD' | 'ENGINE_DEVICE';
 
 export class Session {
@@ -81,10 +76,11 @@ export class Session {
 
   attach(peer: Peer, fd: number): EngineName {
     if (this.exited) throw new RpcError(grpc.status.FAILED_PRECONDITION, `the target (pid ${this.target.pid}) has exited`);
-    if (!mayAttach(peer)) {
+    // Only the target itself (DESIGN section 5); root, too, asks the target to do it.
+    if (!peer.isTarget) {
       throw new RpcError(
         grpc.status.PERMISSION_DENIED,
-        `Attach must come from the target process itself (pid ${this.target.pid}) or root; this connection is pid ${peer.pid}, uid ${peer.uid}`,
+        `Attach must come from the target process itself (pid ${this.target.pid}); this connection is pid ${peer.pid}, uid ${peer.uid}`,
       );
     }
     if (this.engine !== undefined) throw new RpcError(grpc.status.FAILED_PRECONDITION, 'already attached: Attach is called once, by the target');

@@ -35,6 +35,19 @@ describe('permissions', () => {
     expect(await s.target.do({ op: 'attach' })).toBe('ENGINE_UFFD');
   });
 
+  it('Attach is the target\'s alone: not even root may hand over its fd', async () => {
+    const s = await sidecar({ targetUid: NOBODY, attach: false });
+    const root = await userProcess(0);
+    await root.do({ op: 'connect', socket: s.daemon.socket });
+    const r = await refusal(root.do({ op: 'attach' }));
+    expect(r.status).toBe('PERMISSION_DENIED');
+    expect(r.message).toContain(`target process itself (pid ${s.target.pid})`);
+    expect(r.message).toContain('uid 0');
+    // Root may still call everything else.
+    expect(await root.do({ op: 'info' })).toMatchObject({ targetPid: s.target.pid });
+    expect(await s.target.do({ op: 'attach' })).toBe('ENGINE_UFFD');
+  });
+
   it("pidfd_getfd's EPERM reaches the target as PERMISSION_DENIED, with the reason", async () => {
     // A daemon of another, unprivileged uid may not take a root target's fd.
     const s = await sidecar({ daemonUid: NOBODY, attach: false });
