@@ -153,6 +153,11 @@ export interface NativeAddon {
   // ---- the target's side (clients/node) ----
   /** userfaultfd(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY); no UFFDIO_API. */
   createUffd(): number;
+  /**
+   * prctl(PR_SET_PTRACER, pid): under Yama's ptrace_scope 1 a sidecar this
+   * process spawned (its child) may then take its fd. False without Yama.
+   */
+  allowPtracer(pid: number): boolean;
   /** Connects to a SOCK_SEQPACKET socket and receives exactly one fd (MSG_CMSG_CLOEXEC, MSG_CTRUNC checked). */
   receiveFd(path: string): number;
   /** F_GET_SEALS of a memfd. */

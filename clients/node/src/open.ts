@@ -58,6 +58,9 @@ export class OpenClient {
     const engine = chooseEngine(options.engine ?? process.env.UMMUNOTIFY_ENGINE, existsSync(DEVICE_PATH));
     const socket = options.socket ?? process.env.UMMUNOTIFY_SOCKET;
     const daemon = socket ? undefined : await spawnDaemon(process.pid, options.daemonArgs ?? []);
+    // Under Yama's ptrace_scope 1 (Ubuntu's default) our child may not take
+    // our fd with pidfd_getfd unless we name it our ptracer.
+    if (daemon?.process.pid !== undefined) native.allowPtracer(daemon.process.pid);
     let opened: OpenClient | undefined;
     try {
       opened = new OpenClient(await UmmunotifyClient.connect(socket ?? (daemon as SpawnedDaemon).socket), engine, daemon);

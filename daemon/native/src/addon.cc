@@ -414,6 +414,7 @@ class UmmunotifyAddon : public Napi::Addon<UmmunotifyAddon> {
                              InstanceMethod<&UmmunotifyAddon::CreateDeviceEngineJs>("createDeviceEngine"),
                              InstanceMethod<&UmmunotifyAddon::ServeFd>("serveFd"),
                              InstanceMethod<&UmmunotifyAddon::CreateUffdJs>("createUffd"),
+                             InstanceMethod<&UmmunotifyAddon::AllowPtracerJs>("allowPtracer"),
                              InstanceMethod<&UmmunotifyAddon::ReceiveFdJs>("receiveFd"),
                              InstanceMethod<&UmmunotifyAddon::GetSealsJs>("getSeals"),
                              InstanceMethod<&UmmunotifyAddon::MapCounter>("mapCounter"),
@@ -543,6 +544,11 @@ class UmmunotifyAddon : public Napi::Addon<UmmunotifyAddon> {
   Napi::Value CreateUffdJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     return Napi::Number::New(env, Must(env, CreateUffd()).release());
+  }
+  Napi::Value AllowPtracerJs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int pid = static_cast<int>(ToInt(env, info[0], "pid", 1, INT32_MAX));
+    return Napi::Boolean::New(env, Must(env, AllowPtracer(pid)));
   }
   Napi::Value ReceiveFdJs(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();

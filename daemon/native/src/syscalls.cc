@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/userfaultfd.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -74,6 +75,13 @@ Result<UniqueFd> CreateUffd() {
                       err == EPERM ? ErrorKind::kPermission : ErrorKind::kNone);
   }
   return UniqueFd(static_cast<int>(fd));
+}
+
+Result<bool> AllowPtracer(int pid) {
+  if (prctl(PR_SET_PTRACER, static_cast<unsigned long>(pid), 0, 0, 0) == 0) return true;
+  int err = errno;
+  if (err == EINVAL) return false;  // no Yama: the classic ptrace check alone applies
+  return Error::Sys(err, SysMessage("prctl(PR_SET_PTRACER, " + std::to_string(pid) + ")", err));
 }
 
 Result<std::string> FdKind(int fd) {

@@ -14,6 +14,9 @@ Result<UniqueFd> PidfdOpen(int pid);
 Result<UniqueFd> PidfdGetfd(int pidfd, int target_fd);
 // userfaultfd(O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY); no UFFDIO_API.
 Result<UniqueFd> CreateUffd();
+// prctl(PR_SET_PTRACER, pid): lets pid (and its descendants) pass Yama's
+// ptrace_scope 1 for this process. False where Yama is not in the kernel.
+Result<bool> AllowPtracer(int pid);
 // "uffd", "device" or "other".
 Result<std::string> FdKind(int fd);
 Result<int> GetSeals(int fd);
