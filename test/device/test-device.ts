@@ -1,6 +1,7 @@
 // `npm run test:device [-- --kernel K]...`: the conformance suite on the
 // device engine, in node, python and c, inside a guest of each kernel with
-// the module loaded (test/device/in-guest.sh does the guest's part).
+// the module loaded, and each library's handoff under Yama's ptrace_scope 1
+// (test/device/in-guest.sh and yama.sh do the guest's part).
 
 import { join } from 'node:path';
 import { DEFAULT_TIMEOUT_SECONDS } from '../../kernel/vm/args.ts';
@@ -29,11 +30,15 @@ async function main(): Promise<number> {
         },
       },
     );
-    const lines = output.split('\n').filter((l) => /^# conformance \w+ on /.test(l));
+    const lines = output.split('\n').filter((l) => /^# (conformance|yama) \w+ on /.test(l));
     summaries.push(...lines);
-    // Three languages, each passing, and a clean exit: anything else fails.
-    const passed = lines.filter((l) => l.endsWith(': PASS')).length;
-    if (result.exitCode !== 0 || passed !== 3) summaries.push(`# kernel ${result.kver ?? kernel}: FAIL (guest exit status ${result.exitCode}, ${passed} of 3 languages passed)`);
+    // Three languages passing both parts, Yama's control, and a clean exit: anything else fails.
+    const passed = lines.filter((l) => /: PASS\b/.test(l)).length;
+    if (result.exitCode !== 0 || passed !== 7) {
+      summaries.push(
+        `# kernel ${result.kver ?? kernel}: FAIL (guest exit status ${result.exitCode}, ${passed} of 7 passed: conformance and Yama in 3 languages, Yama's control)`,
+      );
+    }
   }
   process.stdout.write(`# ===== test:device summary =====\n${summaries.join('\n')}\n`);
   return summaries.some((l) => l.includes('FAIL')) ? 1 : 0;
