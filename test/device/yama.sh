@@ -2,13 +2,14 @@
 # Runs inside a guest (test/device/in-guest.sh), as root: with Yama's
 # ptrace_scope at 1, Ubuntu's default, a target without CAP_SYS_PTRACE whose
 # client library spawned its own sidecar must still hand that sidecar its fd.
-# The sidecar is the target's child, and under scope 1 a child may not
-# pidfd_getfd from its parent unless the parent named it with
-# prctl(PR_SET_PTRACER), which each library does. Yama's rule is the same for
+# The sidecar is the target's child (or, under `ummunotifyd run`, its
+# sibling), and under scope 1 neither may pidfd_getfd from it unless the
+# target named it with prctl(PR_SET_PTRACER), which each library does before
+# Attach. Yama's rule is the same for
 # every uid without CAP_SYS_PTRACE; the examples run as root with that
 # capability taken out of their bounding set (so neither they nor their
 # sidecar have it), because the venv's interpreter lives under /root here.
-# Each language's example must finish; one summary line per language.
+# Each example must finish; one summary line each.
 set -u
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo" || exit 125
@@ -42,14 +43,16 @@ check c build/clients/c/regcache
 check python .venv/bin/python clients/python/examples/regcache.py
 # tsx's own CLI would listen on a socket in /tmp, which is 9p in the guest.
 check node node --import tsx clients/node/examples/regcache.ts
+# A sidecar the target did not spawn: under `run` it is the target's sibling.
+check run ummunotifyd run -- .venv/bin/python clients/python/examples/regcache.py
 
 # The control, without which the lines above would prove nothing: the same
 # Python example with the library's prctl taken out must be refused.
 echo "# ===== control: the python example without PR_SET_PTRACER must get EPERM ($(uname -r)) ====="
 out=$(without_ptrace .venv/bin/python -c '
 import runpy, sys
-import ummunotify._spawn as spawn
-spawn._allow_ptracer = lambda pid: None
+import ummunotify._client as client
+client.name_daemon_ptracer = lambda socket_path: None
 sys.argv = ["regcache.py"]
 runpy.run_path("clients/python/examples/regcache.py", run_name="__main__")
 ' 2>&1)

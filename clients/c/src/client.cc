@@ -16,6 +16,7 @@
 #include "engine_fd.h"
 #include "guard.h"
 #include "last_error.h"
+#include "ptracer.h"
 
 using umn::Fail;
 using umn::Status;
@@ -65,6 +66,7 @@ Status Attach(umn_client* client) {
   umn::UniqueFd fd;
   Status s = umn::OpenEngineFd(client->engine, &fd);
   if (!s.ok()) return s;
+  umn::NameDaemonPtracer(client->socket);
   ummunotify::v1::AttachRequest request;
   request.set_fd(fd.get());
   ummunotify::v1::AttachResponse response;

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <spawn.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -156,11 +155,6 @@ Status SpawnedDaemon::Start(const std::string& exe, pid_t target, const std::vec
     return Status::Local(rc, "cannot start the daemon " + path + ": " + ErrnoText(rc));
   }
   write_end.reset();  // so that the daemon's exit shows as EOF
-  // Under Yama's ptrace_scope 1 (Ubuntu's default) our child may not take
-  // our fd with pidfd_getfd unless we name it our ptracer. Without Yama this
-  // fails with EINVAL and the classic check alone applies; any other failure
-  // shows at Attach, whose error names the reasons.
-  if (target == getpid()) prctl(PR_SET_PTRACER, static_cast<unsigned long>(daemon->pid_), 0, 0, 0);
   Status s = daemon->AwaitReady(exe);
   if (!s.ok()) return s;  // the destructor stops it
   *out = std::move(daemon);

@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { native } from '../../../daemon/src/native.ts';
 import { UmmunotifyClient } from './client.ts';
 import type { Counter } from './counter.ts';
+import { nameDaemonPtracer } from './ptracer.ts';
 import { spawnDaemon, type SpawnedDaemon } from './spawn.ts';
 
 export type EngineChoice = 'device' | 'uffd' | 'auto';
@@ -58,9 +59,6 @@ export class OpenClient {
     const engine = chooseEngine(options.engine ?? process.env.UMMUNOTIFY_ENGINE, existsSync(DEVICE_PATH));
     const socket = options.socket ?? process.env.UMMUNOTIFY_SOCKET;
     const daemon = socket ? undefined : await spawnDaemon(process.pid, options.daemonArgs ?? []);
-    // Under Yama's ptrace_scope 1 (Ubuntu's default) our child may not take
-    // our fd with pidfd_getfd unless we name it our ptracer.
-    if (daemon?.process.pid !== undefined) native.allowPtracer(daemon.process.pid);
     let opened: OpenClient | undefined;
     try {
       opened = new OpenClient(await UmmunotifyClient.connect(socket ?? (daemon as SpawnedDaemon).socket), engine, daemon);
@@ -77,6 +75,7 @@ export class OpenClient {
   async attach(): Promise<void> {
     const fd = notificationFd(this.engine);
     try {
+      await nameDaemonPtracer(this.client.socketPath);
       await this.client.attachFd(fd);
     } finally {
       closeSync(fd);

@@ -15,6 +15,7 @@ from ._counter import Counter, map_counter
 from ._engine import EngineName, choose_engine, create_fd
 from ._errors import Error, InvalidArgument, Unavailable, from_rpc_error
 from ._info import Info, engine_name
+from ._ptracer import name_daemon_ptracer
 from ._reports import Report, all_from_wire
 from ._spawn import Sidecar, spawn
 from ._stream import EventStream
@@ -80,6 +81,7 @@ class Client:
         that died. Returns the engine the daemon reports ("uffd", "device").
         """
         fd = create_fd(self.engine)
+        name_daemon_ptracer(self.socket_path)
         try:
             response = self._call(self._stub.Attach, pb.AttachRequest(fd=fd))
         finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import json
 import os
@@ -88,8 +87,6 @@ def spawn(pid: int, daemon_args: Sequence[str] = (), timeout_s: float = READY_TI
     except OSError as e:
         raise SpawnError(f"cannot start {executable}: {e.strerror}", errno=e.errno) from e
     assert process.stdout is not None
-    if pid == os.getpid():
-        _allow_ptracer(process.pid)
     out = process.stdout.fileno()
     try:
         ready = _read_ready(process, out, executable, timeout_s)
@@ -104,18 +101,6 @@ def spawn(pid: int, daemon_args: Sequence[str] = (), timeout_s: float = READY_TI
     drain = threading.Thread(target=_drain, args=(process,), name=f"ummunotifyd-{process.pid}-stdout", daemon=True)
     drain.start()
     return Sidecar(process, ready, drain)
-
-
-_PR_SET_PTRACER = 0x59616D61
-
-
-def _allow_ptracer(pid: int) -> None:
-    """Names our child daemon our ptracer: under Yama's ptrace_scope 1 (Ubuntu's
-    default) it may not take our fd with pidfd_getfd otherwise. Without Yama
-    prctl fails with EINVAL and the classic check alone applies; any other
-    failure shows at Attach, whose error names the reasons."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PTRACER, ctypes.c_ulong(pid), ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
 
 
 def _read_ready(process: subprocess.Popen[bytes], fd: int, name: str, timeout_s: float) -> Ready:
