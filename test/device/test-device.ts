@@ -1,7 +1,8 @@
 // `npm run test:device [-- --kernel K]...`: the conformance suite on the
 // device engine, in node, python and c, inside a guest of each kernel with
-// the module loaded, and each library's handoff under Yama's ptrace_scope 1
-// (test/device/in-guest.sh and yama.sh do the guest's part).
+// the module loaded, and, in the first guest, each library's handoff under
+// Yama's ptrace_scope 1 (test/device/in-guest.sh and yama.sh do the guest's
+// part).
 
 import { join } from 'node:path';
 import { DEFAULT_TIMEOUT_SECONDS } from '../../kernel/vm/args.ts';
@@ -18,10 +19,14 @@ async function main(): Promise<number> {
     return 2;
   }
   const summaries: string[] = [];
-  for (const kernel of args.kernels) {
+  for (const [i, kernel] of args.kernels.entries()) {
+    // Yama's rule and the libraries' answer to it do not change between
+    // these kernels; checking them in the first guest of a run saves the
+    // others a few minutes of emulation.
+    const yama = i === 0;
     let output = '';
     const result = await runVm(
-      { kernel, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, installOnly: false, help: false, command: ['sh', IN_GUEST] },
+      { kernel, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS, installOnly: false, help: false, command: ['sh', IN_GUEST, ...(yama ? ['--yama'] : [])] },
       {
         ...processSinks,
         stdout: (chunk) => {
@@ -32,13 +37,13 @@ async function main(): Promise<number> {
     );
     const lines = output.split('\n').filter((l) => /^# (conformance|yama) \w+ on /.test(l));
     summaries.push(...lines);
-    // Conformance in three languages, Yama for those three, `run` and the
-    // control, and a clean exit: anything else fails.
+    // Conformance in three languages (and where asked, Yama for those three,
+    // under `run`, and its control), and a clean exit: anything else fails.
     const passed = lines.filter((l) => /: PASS\b/.test(l)).length;
-    if (result.exitCode !== 0 || passed !== 8) {
-      summaries.push(
-        `# kernel ${result.kver ?? kernel}: FAIL (guest exit status ${result.exitCode}, ${passed} of 8 passed: conformance in 3 languages; Yama in 3, under run, and its control)`,
-      );
+    const expected = yama ? 8 : 3;
+    if (result.exitCode !== 0 || passed !== expected) {
+      const parts = yama ? 'conformance in 3 languages; Yama in 3, under run, and its control' : 'conformance in 3 languages';
+      summaries.push(`# kernel ${result.kver ?? kernel}: FAIL (guest exit status ${result.exitCode}, ${passed} of ${expected} passed: ${parts})`);
     }
   }
   process.stdout.write(`# ===== test:device summary =====\n${summaries.join('\n')}\n`);
