@@ -4,8 +4,9 @@
 # (tests/valgrind.supp names the few process-wide allocations of gRPC,
 # protobuf and abseil that are exempt). Then the regcache example, under
 # valgrind too, must show the stale entry evicted; a program must build from
-# the pkg-config file alone; and the C conformance runner must reject and
-# fail its self-test scenarios for the right reasons.
+# the pkg-config file alone, and statically from libummunotify-client.a; and
+# the C conformance runner must reject and fail its self-test scenarios for
+# the right reasons.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -99,11 +100,35 @@ else
 fi
 
 programs=$((programs + 1))
+echo "# a fully static program: libummunotify-client.a with pkg-config --static, linked by g++"
+# glibc warns that getaddrinfo and friends need its shared libraries at run
+# time; the client only ever opens a Unix socket, so the link's output is
+# shown only when it fails.
+if cc -Wall -Wextra -Werror -c -o "$logs/regcache-static.o" "$here/examples/regcache.c" \
+	$(PKG_CONFIG_PATH="$build" pkg-config --cflags ummunotify-client) 2>"$logs/static.err" &&
+	g++ -static -o "$logs/regcache-static" "$logs/regcache-static.o" \
+		$(PKG_CONFIG_PATH="$build" pkg-config --static --libs ummunotify-client) 2>>"$logs/static.err"; then
+	status=0
+	run regcache-static "$logs/regcache-static" || status=$?
+	if [ $status -eq 0 ] && grep -q '^regcache: evicted stale entry .* cookie 1 (invalidated by unmap)$' "$logs/regcache-static.out"; then
+		echo "# static: links, runs and evicts the stale entry"
+	else
+		failed=$((failed + 1))
+		echo "not ok - static: the statically linked regcache did not evict the stale entry (exit status $status)"
+		sed 's/^/# /' "$logs/regcache-static.out" "$logs/regcache-static.err"
+	fi
+else
+	failed=$((failed + 1))
+	echo "not ok - static: building against libummunotify-client.a failed"
+	grep -v 'statically linked applications requires at runtime' "$logs/static.err" | sed 's/^/# /'
+fi
+
+programs=$((programs + 1))
 echo "# the C conformance runner's selftest"
 status=0
 run selftest "$repo/test/conformance/runners/c/selftest.sh" || status=$?
 cat "$logs/selftest.out"
 [ $status -eq 0 ] || report_failure selftest $status
 
-echo "# C client: $((programs - failed)) of $programs passed ($tests tests in $((programs - 3)) test programs under valgrind; the regcache example; the pkg-config build; the runner's selftest)"
+echo "# C client: $((programs - failed)) of $programs passed ($tests tests in $((programs - 4)) test programs under valgrind; the regcache example; the pkg-config build; the static build; the runner's selftest)"
 [ $failed -eq 0 ]
