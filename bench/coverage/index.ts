@@ -5,7 +5,7 @@
 // informative figure per (engine, source), value "caught" or "missed".
 
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
@@ -16,15 +16,8 @@ const SOURCE = join(REPO, 'bench', 'coverage', 'coverage.c');
 const BINARY = join(REPO, 'build', 'bench', 'coverage', 'coverage');
 const STATIC_BINARY = join(REPO, 'build', 'bench', 'coverage', 'coverage-static');
 const STATIC_OBJECT = join(REPO, 'build', 'bench', 'coverage', 'coverage-static.o');
-/**
- * The C client's objects as `npm run build:c` compiled them for the shared
- * library (position-independent code links into a static program as well),
- * and the generated gRPC/protobuf stubs.
- */
-const CLIENT_OBJECT_DIRS = [
-  join(CLIENT_LIBDIR, 'CMakeFiles', 'ummunotify-client.dir', 'src'),
-  join(CLIENT_LIBDIR, 'CMakeFiles', 'umn_proto.dir', 'gen', 'ummunotify', 'v1'),
-];
+/** The C client's static library (`npm run build:c` builds it beside the shared one). */
+const CLIENT_ARCHIVE = join(CLIENT_LIBDIR, 'libummunotify-client.a');
 
 /** The sources coverage.c exercises, in its order. */
 export const SOURCES = [
@@ -43,12 +36,9 @@ export function expected(engine: string, withStatic: boolean): string[] {
   return withStatic ? [...names, `${engine}_static_munmap`] : names;
 }
 
-function clientObjects(): string[] {
-  const objects = CLIENT_OBJECT_DIRS.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.o')).map((f) => join(d, f)) : []));
-  if (!objects.some((o) => o.endsWith('client.cc.o')) || !objects.some((o) => o.endsWith('ummunotify.pb.cc.o'))) {
-    throw new Error(`the C client's objects are missing under ${CLIENT_LIBDIR}/CMakeFiles: run npm run build:c`);
-  }
-  return objects;
+function clientArchive(): string {
+  if (!existsSync(CLIENT_ARCHIVE)) throw new Error(`${CLIENT_ARCHIVE} is missing: run npm run build:c`);
+  return CLIENT_ARCHIVE;
 }
 
 /** Whether `output` exists and is newer than every input (the static link takes a while). */
@@ -59,7 +49,7 @@ function upToDate(output: string, inputs: readonly string[]): boolean {
 }
 
 /**
- * A fully static target with the real C client in it: the client's objects
+ * A fully static target with the real C client in it: libummunotify-client.a
  * with gRPC, protobuf, abseil, OpenSSL... from Debian's .a archives
  * (`pkg-config --static`), UCM from libucm.a, linked by g++ (the client is
  * C++). glibc warns that getaddrinfo & co. would need its shared libraries
@@ -67,12 +57,12 @@ function upToDate(output: string, inputs: readonly string[]): boolean {
  * only when the link fails.
  */
 function buildStatic(): void {
-  const objects = clientObjects();
-  if (upToDate(STATIC_BINARY, [SOURCE, ...objects])) return;
+  const archive = clientArchive();
+  if (upToDate(STATIC_BINARY, [SOURCE, archive])) return;
   execFileSync('gcc', [...CFLAGS, '-DSTATIC_TARGET', `-I${UAPI}`, `-I${CLIENT_INCLUDE}`, '-c', '-o', STATIC_OBJECT, SOURCE], { stdio: ['ignore', 'inherit', 'inherit'] });
   const grpc = execFileSync('pkg-config', ['--static', '--libs', 'grpc++', 'protobuf'], { encoding: 'utf8' }).trim().split(/\s+/).filter(Boolean);
   try {
-    execFileSync('g++', ['-static', '-o', STATIC_BINARY, STATIC_OBJECT, ...objects, ...grpc, ...UCM_LIBS, '-lpthread', '-ldl'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync('g++', ['-static', '-o', STATIC_BINARY, STATIC_OBJECT, archive, ...grpc, ...UCM_LIBS, '-lpthread', '-ldl'], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: Buffer };
     process.stderr.write(err.stderr?.toString() ?? '');
