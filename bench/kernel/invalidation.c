@@ -40,7 +40,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -213,53 +212,17 @@ static void run_config(const struct params *p, long nreg, struct child_result *r
 	res->ok = 1;
 }
 
-/* Runs one configuration in a fresh child process and returns its result. */
-static void run_child(const struct params *p, long nreg, struct child_result *res)
+/* One configuration, as run_in_child() passes it to the child. */
+struct config {
+	const struct params *p;
+	long nreg;
+};
+
+static void run_config_in_child(void *arg, void *out)
 {
-	int pipefd[2];
+	const struct config *c = arg;
 
-	if (pipe(pipefd))
-		die("pipe: %s", strerror(errno));
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		static struct child_result r;
-
-		close(pipefd[0]);
-		run_config(p, nreg, &r);
-		const char *buf = (const char *)&r;
-		size_t left = sizeof(r);
-		while (left) {
-			ssize_t w = write(pipefd[1], buf, left);
-
-			if (w <= 0)
-				die("write to parent: %s", strerror(errno));
-			buf += w;
-			left -= (size_t)w;
-		}
-		_exit(0);
-	}
-	close(pipefd[1]);
-	memset(res, 0, sizeof(*res));
-	char *buf = (char *)res;
-	size_t got = 0;
-	while (got < sizeof(*res)) {
-		ssize_t r = read(pipefd[0], buf + got, sizeof(*res) - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(pipefd[0]);
-	int status;
-	if (waitpid(pid, &status, 0) < 0)
-		die("waitpid: %s", strerror(errno));
-	if (!WIFEXITED(status) || WEXITSTATUS(status) || got != sizeof(*res) || !res->ok)
-		die("configuration with %ld registrations failed (status %#x)", nreg, status);
+	run_config(c->p, c->nreg, out);
 }
 
 /* Batches of several runs of the same configuration, pooled. */
@@ -318,7 +281,13 @@ int main(int argc, char **argv)
 
 		fprintf(stderr, "invalidation: %s, %ld registrations: %ld x %ld invalidations ...\n",
 			nreg < 0 ? "no fd" : "fd", nreg < 0 ? 0 : nreg, p.batches, p.iters);
-		run_child(&p, nreg, &r);
+		struct config c = { &p, nreg };
+		char what[64];
+
+		snprintf(what, sizeof(what), "configuration with %ld registrations", nreg);
+		run_in_child(run_config_in_child, &c, &r, sizeof(r), what);
+		if (!r.ok)
+			die("%s failed", what);
 		if (k == 2) {
 			add(&large, &r);
 			register_ns_large = r.register_ns;
