@@ -29,17 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static inline void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static inline void die(const char *fmt, ...)
+/* One line for people on stderr, named after the benchmark. */
+static inline void vnote(const char *fmt, va_list ap)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
 	fputs(BENCH ": ", stderr);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
-	exit(1);
 }
 
 static inline void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -48,10 +43,19 @@ static inline void note(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fputs(BENCH ": ", stderr);
-	vfprintf(stderr, fmt, ap);
+	vnote(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+static inline void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static inline void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vnote(fmt, ap);
+	va_end(ap);
+	exit(1);
 }
 
 static inline double now_ns(void)
