@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Benchmark, OptionValues } from '../benchmark.ts';
 import type { Figure } from '../figures.ts';
-import { countSuffix, kernel as kernelBench, positiveInt } from '../kernel/index.ts';
+import { countSuffix, expectedFigures as moduleFigures, kernel as kernelBench, positiveInt } from '../kernel/index.ts';
 import { BUNDLED_DAEMON, CLIENT_INCLUDE, REPO, bundleDaemon, checkRelease, clientLibs, collect, gcc, guestStdout, hostStdout, kernelOption } from '../native.ts';
 
 export const BENCH = 'scale';
@@ -19,22 +19,14 @@ const BINARY = join(REPO, 'build', 'bench', 'scale', 'scale');
 
 export type Engine = 'uffd' | 'device';
 
-/** The figures scale.c prints for one engine and these registration counts. */
+/**
+ * The figures scale.c prints for one engine and these registration counts:
+ * the module benchmark's own (measured here through the daemon) and the
+ * daemon's CPU.
+ */
 export function expectedFigures(engine: Engine, small: number, large: number): string[] {
-  const s = countSuffix(small);
-  const l = countSuffix(large);
-  return [
-    'kernel_release',
-    'invalidation_ns_unwatched',
-    `invalidation_ns_${s}`,
-    `invalidation_ns_${l}`,
-    `added_ns_${s}`,
-    `added_ns_${l}`,
-    `ratio_${l}_over_${s}`,
-    `daemon_cpu_ns_${s}`,
-    `daemon_cpu_ns_${l}`,
-    `register_ns_${l}`,
-  ].map((f) => `${engine}_${f}`);
+  const daemonCpu = [small, large].map((n) => `daemon_cpu_ns_${countSuffix(n)}`);
+  return [...moduleFigures(small, large), ...daemonCpu].map((f) => `${engine}_${f}`);
 }
 
 export interface Params {
