@@ -11,6 +11,7 @@
         "src/fd_passing.cc",
         "src/counter_page.cc",
         "src/registration_rules.cc",
+        "src/address_space.cc",
         "src/uffd_engine.cc",
         "src/device_engine.cc"
       ],

@@ -3,6 +3,7 @@
 // target-process.ts; never used outside tests.
 
 import { openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UmmunotifyClient } from '../../clients/node/src/client.ts';
 import type { Counter } from '../../clients/node/src/counter.ts';
@@ -118,6 +119,8 @@ async function handle(req: TargetRequest): Promise<unknown> {
       return memops.mmapShared(req.pages);
     case 'mmapFile':
       return memops.mmapFile(req.path, req.pages);
+    case 'map':
+      return memops.map(req.kind, req.pages, req.at, tmpdir(), req.writable);
     case 'munmap':
       return memops.munmap(req.addr, req.pages);
     case 'madvise':

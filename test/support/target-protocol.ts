@@ -25,6 +25,8 @@ export type TargetRequest =
   | { readonly op: 'mmapFixed'; readonly addr: bigint; readonly pages: number }
   | { readonly op: 'mmapShared'; readonly pages: number }
   | { readonly op: 'mmapFile'; readonly path: string; readonly pages: number }
+  /** memops.map: `pages` of one kind, MAP_FIXED at `at` if given, touched; read-only unless `writable`. */
+  | { readonly op: 'map'; readonly kind: 'anonymous' | 'shared' | 'file'; readonly pages: number; readonly at?: bigint; readonly writable: boolean }
   | { readonly op: 'munmap'; readonly addr: bigint; readonly pages: number }
   | { readonly op: 'madvise'; readonly addr: bigint; readonly pages: number }
   | { readonly op: 'mremap'; readonly addr: bigint; readonly pages: number; readonly to: bigint }

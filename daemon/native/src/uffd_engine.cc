@@ -22,6 +22,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "address_space.h"
 #include "counter_page.h"
 #include "coverage.h"
 #include "interval_index.h"
@@ -47,39 +48,6 @@ uint64_t NowMicros() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000u + static_cast<uint64_t>(ts.tv_nsec) / 1000u;
 }
 
-struct PrivateWritable {
-  uint64_t start, end;
-};
-
-// The private writable mappings ('rw-p') of a process: what fork makes COW.
-std::vector<PrivateWritable> ReadPrivateWritable(int pid) {
-  std::vector<PrivateWritable> out;
-  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
-  std::string line;
-  while (std::getline(maps, line)) {
-    uint64_t start = 0, end = 0;
-    char perms[8] = {};
-    if (sscanf(line.c_str(), "%" SCNx64 "-%" SCNx64 " %7s", &start, &end, perms) != 3) continue;
-    if (perms[0] == 'r' && perms[1] == 'w' && perms[3] == 'p') out.push_back({start, end});
-  }
-  return out;
-}
-
-// Whether every page of [a, b) is mapped in the process.
-bool FullyMapped(int pid, uint64_t a, uint64_t b) {
-  std::ifstream maps("/proc/" + std::to_string(pid) + "/maps");
-  std::string line;
-  uint64_t pos = a;
-  while (std::getline(maps, line) && pos < b) {
-    uint64_t start = 0, end = 0;
-    if (sscanf(line.c_str(), "%" SCNx64 "-%" SCNx64, &start, &end) != 2) continue;
-    if (end <= pos) continue;
-    if (start > pos) return false;
-    pos = end;
-  }
-  return pos >= b;
-}
-
 class UffdEngine final : public Engine {
  public:
   UffdEngine(UffdEngineOptions options, ActivityCallback on_activity)
@@ -89,7 +57,8 @@ class UffdEngine final : public Engine {
         max_registrations_(options.max_registrations),
         busy_poll_micros_(options.busy_poll_micros),
         page_(static_cast<uint64_t>(PageSize())),
-        activity_(std::move(on_activity)) {}
+        activity_(std::move(on_activity)),
+        space_(AddressSpace::Open(options.pid, false)) {}
 
   ~UffdEngine() override { Close(); }
 
@@ -144,7 +113,7 @@ class UffdEngine final : public Engine {
 
     // Index first, so that an invalidation racing with the UFFDIO_REGISTERs
     // is reported rather than lost; rolled back on failure.
-    std::vector<PageRange> need;
+    std::vector<PageRange> pages, need;
     uint64_t seq;
     {
       std::unique_lock<std::mutex> lock(mu_);
@@ -156,42 +125,34 @@ class UffdEngine final : public Engine {
       for (const Registration& r : regs) {
         index_.Insert(r.cookie, r.start, r.end);
         cookies_.emplace(r.cookie, Span{r.start, r.end});
+        pages.push_back({PageFloor(r.start), PageCeil(r.end)});
         for (const PageRange& p : coverage_.Add(PageFloor(r.start), PageCeil(r.end))) need.push_back(p);
       }
       seq = unmap_seq_;
     }
     need = Normalize(std::move(need));
+    pages = Normalize(std::move(pages));
 
+    // Where the kernel cannot tell which pages it watches, a hole is refused
+    // before the kernel is touched, and again after (VerifyWatched).
+    if (!space_.can_scan_watched()) {
+      Status mapped = AllMapped(pages, regs);
+      if (!mapped.ok()) return Rollback(regs, {}, mapped.error());
+    }
     // The ioctls take the target's mmap lock: never under mu_, which the
     // event thread needs after each read.
-    size_t done = 0;
-    int err = 0;
-    for (; done < need.size(); done++) {
-      uffdio_register reg{};
-      reg.range.start = need[done].start;
-      reg.range.len = need[done].end - need[done].start;
-      reg.mode = UFFDIO_REGISTER_MODE_WP;
-      if (ioctl(uffd_.get(), UFFDIO_REGISTER, &reg) != 0) {
-        err = errno;
-        break;
-      }
+    std::vector<PageRange> touched;
+    for (const PageRange& p : need) {
+      touched.push_back(p);
+      int err = KernelRegister(p);
+      if (err != 0) return Rollback(regs, touched, RegisterError(p, err, regs));
     }
-    if (err != 0) {
-      for (size_t i = 0; i < done; i++) KernelUnregister(need[i]);
-      {
-        std::lock_guard<std::mutex> lock(mu_);
-        for (const Registration& r : regs) {
-          index_.Erase(r.cookie, r.start);
-          cookies_.erase(r.cookie);
-          fanout_.Purge(r.cookie);
-          coverage_.Remove(PageFloor(r.start), PageCeil(r.end));
-        }
-      }
-      return RegisterError(need[done], err, regs);
-    }
+    Status verified = VerifyWatched(pages, regs, &touched);
+    if (!verified.ok()) return Rollback(regs, touched, verified.error());
+
     std::lock_guard<std::mutex> lock(mu_);
     Coverage::State state = unmap_seq_ == seq ? Coverage::State::kRegistered : Coverage::State::kUnknown;
-    for (const PageRange& p : need) coverage_.Mark(p.start, p.end, state);
+    for (const PageRange& p : touched) coverage_.Mark(p.start, p.end, state);
     return Ok{};
   }
 
@@ -263,6 +224,7 @@ class UffdEngine final : public Engine {
     closed_ = true;
     uffd_.reset();  // releases the target and drops its kernel-side registrations
     stop_.reset();
+    space_.Close();
     counter_.Reset();
     std::lock_guard<std::mutex> lock(mu_);
     index_.Clear();
@@ -279,19 +241,6 @@ class UffdEngine final : public Engine {
 
   uint64_t PageFloor(uint64_t a) const { return a & ~(page_ - 1); }
   uint64_t PageCeil(uint64_t a) const { return (a + page_ - 1) & ~(page_ - 1); }
-
-  static std::vector<PageRange> Normalize(std::vector<PageRange> v) {
-    std::sort(v.begin(), v.end(), [](const PageRange& a, const PageRange& b) { return a.start < b.start; });
-    std::vector<PageRange> out;
-    for (const PageRange& p : v) {
-      if (!out.empty() && p.start <= out.back().end) {
-        out.back().end = std::max(out.back().end, p.end);
-      } else {
-        out.push_back(p);
-      }
-    }
-    return out;
-  }
 
   // The event thread bumps the counter before it reads an event and queues
   // the reports right after: wait (briefly; it never waits on anything) for
@@ -353,12 +302,35 @@ class UffdEngine final : public Engine {
                     "(uffd has no mmap event)"};
     if (wp_async_) blind_spots_.push_back("file mappings: truncation and page-cache eviction (no uffd event)");
     if (fork_denied) blind_spots_.push_back("fork: needs CAP_SYS_PTRACE");
+    // PAGEMAP_SCAN (6.7+) shows which pages a WP-async userfaultfd watches,
+    // so Register can check the kernel's word instead of /proc/PID/maps.
+    space_ = AddressSpace::Open(pid_, wp_async_);
+    if (space_.can_scan_watched()) {
+      features_.push_back("pagemap_scan");
+    } else {
+      blind_spots_.push_back(
+          "Register without PAGEMAP_SCAN (before Linux 6.7): a range that another thread unmaps and maps again while "
+          "Register runs, or memory attached where a registration was shmdt'ed, can be accepted unwatched");
+    }
     return Ok{};
+  }
+
+  // The registration of the batch that covers [a, b), for messages.
+  static std::string Culprit(uint64_t a, uint64_t b, const std::vector<Registration>& regs) {
+    for (const Registration& r : regs) {
+      if (r.start < b && r.end > a) return " (cookie " + std::to_string(r.cookie) + ", bytes " + RangeText(r.start, r.end) + ")";
+    }
+    return "";
+  }
+
+  bool Mapped(const PageRange& p) const {
+    auto unmapped = space_.Unmapped({p});
+    return unmapped.ok() && unmapped.value().empty();
   }
 
   Error RegisterError(const PageRange& p, int err, const std::vector<Registration>& regs) const {
     std::string why;
-    const bool unmapped = (err == EINVAL || err == ENOMEM) && !FullyMapped(pid_, p.start, p.end);
+    const bool unmapped = (err == EINVAL || err == ENOMEM) && !Mapped(p);
     switch (unmapped ? ENOMEM : err) {
       case ENOMEM: why = "part of the range is not mapped"; break;
       case EINVAL: why = "the range holds memory this engine cannot watch (it watches anonymous, shmem and hugetlbfs memory" +
@@ -368,14 +340,81 @@ class UffdEngine final : public Engine {
       case ESRCH: why = "the target's address space is gone"; break;
       default: why = "UFFDIO_REGISTER failed"; break;
     }
-    std::string msg = SysMessage("cannot watch pages " + RangeText(p.start, p.end), err) + ": " + why;
-    for (const Registration& r : regs) {
-      if (r.start < p.end && r.end > p.start) {
-        msg += " (cookie " + std::to_string(r.cookie) + ", bytes " + RangeText(r.start, r.end) + ")";
-        break;
+    const int reported = unmapped ? ENOMEM : err;
+    return Error::Of(ErrorKind::kPrecondition, reported,
+                     SysMessage("cannot watch pages " + RangeText(p.start, p.end), reported) + ": " + why + Culprit(p.start, p.end, regs));
+  }
+
+  // A page of the batch that the kernel does not watch after registration.
+  Error UnwatchedError(const PageRange& p, const std::vector<Registration>& regs) const {
+    if (!Mapped(p)) {
+      return Error::Of(ErrorKind::kPrecondition, ENOMEM,
+                       SysMessage("cannot watch pages " + RangeText(p.start, p.end), ENOMEM) + ": part of the range is not mapped" + Culprit(p.start, p.end, regs));
+    }
+    return Error::Of(ErrorKind::kPrecondition, EAGAIN,
+                     SysMessage("cannot watch pages " + RangeText(p.start, p.end), EAGAIN) +
+                         ": the mapping changed while it was being registered; register it again" + Culprit(p.start, p.end, regs));
+  }
+
+  // Every page of `pages` mapped (the check where the kernel cannot say more).
+  Status AllMapped(const std::vector<PageRange>& pages, const std::vector<Registration>& regs) const {
+    auto unmapped = space_.Unmapped(pages);
+    if (!unmapped.ok()) return unmapped.error();
+    if (!unmapped.value().empty()) return UnwatchedError(unmapped.value().front(), regs);
+    return Ok{};
+  }
+
+  // UFFDIO_REGISTER in WP mode; 0 or the errno.  Registers the mapped parts
+  // of [start, end) and says nothing of its holes: hence VerifyWatched.
+  int KernelRegister(const PageRange& p) {
+    uffdio_register reg{};
+    reg.range.start = p.start;
+    reg.range.len = p.end - p.start;
+    reg.mode = UFFDIO_REGISTER_MODE_WP;
+    return ioctl(uffd_.get(), UFFDIO_REGISTER, &reg) == 0 ? 0 : errno;
+  }
+
+  // After the UFFDIO_REGISTERs: asks the kernel whether it now watches every
+  // page of the batch.  A page we took for registered but that is not (shmdt
+  // removes a mapping without an event) is registered now, once; what stays
+  // unwatched (a hole) fails the batch.  Without PAGEMAP_SCAN, checks that
+  // every page is still mapped.
+  Status VerifyWatched(const std::vector<PageRange>& pages, const std::vector<Registration>& regs, std::vector<PageRange>* touched) {
+    if (!space_.can_scan_watched()) return AllMapped(pages, regs);
+    auto unwatched = space_.Unwatched(pages);
+    if (!unwatched.ok()) return unwatched.error();
+    if (unwatched.value().empty()) return Ok{};
+    for (const PageRange& u : unwatched.value()) {
+      touched->push_back(u);
+      int err = KernelRegister(u);
+      if (err != 0) return RegisterError(u, err, regs);
+    }
+    unwatched = space_.Unwatched(pages);
+    if (!unwatched.ok()) return unwatched.error();
+    if (!unwatched.value().empty()) return UnwatchedError(unwatched.value().front(), regs);
+    return Ok{};
+  }
+
+  // Undoes a failed batch: the registrations go, with any report already
+  // queued for them, and so do the kernel registrations of `touched` pages
+  // that no other registration covers.  Pages that others cover stay
+  // registered, marked as maybe registered (kUnknown).
+  Error Rollback(const std::vector<Registration>& regs, const std::vector<PageRange>& touched, Error error) {
+    std::vector<PageRange> drop;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (const PageRange& t : touched) coverage_.Mark(t.start, t.end, Coverage::State::kUnknown);
+      for (const Registration& r : regs) {
+        index_.Erase(r.cookie, r.start);
+        cookies_.erase(r.cookie);
+        fanout_.Purge(r.cookie);
+        for (const PageRange& p : coverage_.Remove(PageFloor(r.start), PageCeil(r.end))) drop.push_back(p);
       }
     }
-    return Error::Of(ErrorKind::kPrecondition, err, msg);
+    if (!TargetGone()) {
+      for (const PageRange& p : Normalize(std::move(drop))) KernelUnregister(p);
+    }
+    return error;
   }
 
   void KernelUnregister(const PageRange& p) {
@@ -508,9 +547,14 @@ class UffdEngine final : public Engine {
       }
       case UFFD_EVENT_FORK: {
         ::close(static_cast<int>(msg.arg.fork.ufd));  // the child's uffd: releases the child
-        std::vector<PrivateWritable> cow = ReadPrivateWritable(pid_);
+        // What fork made copy-on-write: the private writable mappings.
+        auto maps = ReadMaps(pid_);
         std::lock_guard<std::mutex> lock(mu_);
-        for (const PrivateWritable& m : cow) InvalidateLocked(m.start, m.end, Source::kFork, 1);
+        if (maps.ok()) {
+          for (const MapsEntry& m : maps.value()) {
+            if (m.writable && m.is_private) InvalidateLocked(m.start, m.end, Source::kFork, 1);
+          }
+        }
         processed_ = gen;
         return;
       }
@@ -549,6 +593,7 @@ class UffdEngine final : public Engine {
   const uint32_t busy_poll_micros_;
   const uint64_t page_;
   ActivityCallback activity_;
+  AddressSpace space_;
   CounterPage counter_;
   bool wp_async_ = false;
   std::vector<std::string> features_;
