@@ -13,6 +13,15 @@ const SOURCE_NAMES: Readonly<Record<NativeSource, EventSource__Output>> = {
   [NativeSource.Fork]: 'EVENT_SOURCE_FORK',
 };
 
+/**
+ * The most reports one ReadEvents reply holds. gRPC implementations refuse
+ * a received message over 4 MiB by default (grpc-js, grpcio, grpc++), and a
+ * reply that cannot be delivered must not have drained the queue. A report
+ * is at most 47 bytes on the wire (reports.test.ts encodes the worst case),
+ * so a full reply stays near 3 MiB, whatever client reads it.
+ */
+export const MAX_REPORTS_PER_READ = 65_536;
+
 export function sourceName(source: NativeSource): EventSource__Output {
   return SOURCE_NAMES[source] ?? 'EVENT_SOURCE_UNSPECIFIED';
 }

@@ -10,7 +10,7 @@ import type { Report } from '../../proto/gen/ts/ummunotify/v1/Report.ts';
 import type { Logger } from './log.ts';
 import { COUNT_SLOTS, CountSlot, native, type NativeEngine, type NativeEngineInfo } from './native.ts';
 import type { Peer } from './peers.ts';
-import { sourceName, targetExitedReport, toWireReport } from './reports.ts';
+import { MAX_REPORTS_PER_READ, sourceName, targetExitedReport, toWireReport } from './reports.ts';
 import { RpcError, toRpcError } from './status.ts';
 import { StreamPump, type EventStream } from './stream-pump.ts';
 import type { TargetIdentity } from './target.ts';
@@ -139,6 +139,7 @@ export class Session {
         subscribers: this.pumps.size,
         engine: 'ENGINE_UNSPECIFIED',
         maxRegistrations: String(this.options.maxRegistrations),
+        maxReportsPerRead: MAX_REPORTS_PER_READ,
       };
     }
     const c = this.engineCounts(this.engine);
@@ -155,6 +156,7 @@ export class Session {
       registrations: String(c[CountSlot.Registrations]),
       maxRegistrations: String(c[CountSlot.MaxRegistrations]),
       pendingReports: String(c[CountSlot.PendingReports]),
+      maxReportsPerRead: MAX_REPORTS_PER_READ,
     };
   }
 
@@ -188,12 +190,17 @@ export class Session {
     this.mutable().unregisterPacked(cookies);
   }
 
-  /** As read(2): INVAL reports, LAST once empty; after the target's exit and the drain, TargetExited. */
+  /**
+   * As read(2): INVAL reports, LAST once empty; after the target's exit and
+   * the drain, TargetExited. At most MAX_REPORTS_PER_READ (any uint32
+   * max_reports is taken, 0 meaning as many as fit), and the engine gives up
+   * only what the reply holds.
+   */
   readEvents(maxReports: number): Report[] {
     const engine = this.attached();
-    const reports = engine.readEvents(maxReports).map(toWireReport);
-    const room = maxReports === 0 || reports.length < maxReports;
-    if (this.exited && room && this.engineCounts(engine)[CountSlot.PendingReports] === 0n) reports.push(targetExitedReport(this.target.pid));
+    const limit = maxReports === 0 ? MAX_REPORTS_PER_READ : Math.min(maxReports, MAX_REPORTS_PER_READ);
+    const reports = engine.readEvents(limit).map(toWireReport);
+    if (this.exited && reports.length < limit && this.engineCounts(engine)[CountSlot.PendingReports] === 0n) reports.push(targetExitedReport(this.target.pid));
     return reports;
   }
 

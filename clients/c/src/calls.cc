@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "client_impl.h"
 #include "guard.h"
@@ -132,18 +134,27 @@ UMN_API ssize_t umn_read_events_all(umn_client* client, umn_report** out) {
     if (client == nullptr) return Fail(NoClient("umn_read_events_all"));
     if (out == nullptr) return Fail(Status::Local(EINVAL, "umn_read_events_all: out is NULL"));
     *out = nullptr;
-    ummunotify::v1::ReadEventsResponse response;
-    Status s = ReadEvents(client, 0, &response);
-    if (!s.ok()) return Fail(s);
-    if (response.reports_size() == 0) return 0;
-    auto* reports = static_cast<umn_report*>(calloc(static_cast<size_t>(response.reports_size()), sizeof(umn_report)));
-    if (reports == nullptr) return Fail(Status::Local(ENOMEM, "umn_read_events_all: no memory for the reports"));
-    ssize_t n = 0;
-    for (const auto& report : response.reports()) {
-      if (umn::ToCReport(report, &reports[n])) n++;
+    // One reply holds at most the daemon's max_reports_per_read: a reply of
+    // invalidations alone means more are queued, so ask until Last comes.
+    std::vector<umn_report> all;
+    for (;;) {
+      ummunotify::v1::ReadEventsResponse response;
+      Status s = ReadEvents(client, 0, &response);
+      if (!s.ok()) return Fail(s);
+      bool ended = response.reports_size() == 0;
+      for (const auto& report : response.reports()) {
+        if (!report.has_invalidation()) ended = true;
+        umn_report r{};
+        if (umn::ToCReport(report, &r)) all.push_back(r);
+      }
+      if (ended) break;
     }
+    if (all.empty()) return 0;
+    auto* reports = static_cast<umn_report*>(calloc(all.size(), sizeof(umn_report)));
+    if (reports == nullptr) return Fail(Status::Local(ENOMEM, "umn_read_events_all: no memory for the reports"));
+    std::copy(all.begin(), all.end(), reports);
     *out = reports;
-    return n;
+    return static_cast<ssize_t>(all.size());
   });
 }
 

@@ -104,10 +104,22 @@ export class UmmunotifyClient {
     await this.callEncoded('Unregister', encodeUnregisterRequest(list));
   }
 
-  /** Drains the queue like read(2): invalidations, then Last; [] if nothing is pending. */
+  /**
+   * Drains the queue like read(2): invalidations, then Last; [] if nothing is
+   * pending. With no limit (0), reads reply after reply until Last, however
+   * many reports are queued; with a limit, one reply of at most that many
+   * (and at most the daemon's max_reports_per_read).
+   */
   async readEvents(maxReports = 0): Promise<Report[]> {
-    const response = await this.call(this.stub.ReadEvents, { maxReports });
-    return response.reports.map(fromWire);
+    if (!Number.isInteger(maxReports) || maxReports < 0 || maxReports > 0xffff_ffff) {
+      throw new RangeError(`maxReports: ${maxReports} is not an unsigned 32-bit integer`);
+    }
+    const reports: Report[] = [];
+    for (;;) {
+      const reply = (await this.call(this.stub.ReadEvents, { maxReports })).reports.map(fromWire);
+      for (const r of reply) reports.push(r);
+      if (maxReports !== 0 || reply.length === 0 || reply.some((r) => r.kind !== 'invalidation')) return reports;
+    }
   }
 
   /**

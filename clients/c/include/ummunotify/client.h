@@ -350,11 +350,13 @@ UMN_API int umn_unregister_batch(struct umn_client *client, const uint64_t *cook
 UMN_API ssize_t umn_read_events(struct umn_client *client, struct umn_report *out, size_t max_reports);
 
 /**
- * umn_read_events_all() - drain the whole queue in one round trip
+ * umn_read_events_all() - drain the whole queue
  * @out: receives an array allocated with malloc(3) (NULL when 0 reports);
  *	the caller frees it with free(3).
  *
- * Sends no limit, so the daemon returns everything pending, then Last.
+ * Sends no limit and asks again until Last (or TargetExited) comes: one
+ * reply holds at most the daemon's max_reports_per_read reports, so a deep
+ * queue takes several round trips, and nothing is left behind.
  *
  * Return: the number of reports, or a negative errno.
  */

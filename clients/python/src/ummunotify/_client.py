@@ -16,7 +16,7 @@ from ._engine import EngineName, choose_engine, create_fd
 from ._errors import Error, InvalidArgument, Unavailable, from_rpc_error
 from ._info import Info, engine_name
 from ._ptracer import name_daemon_ptracer
-from ._reports import Report, all_from_wire
+from ._reports import Invalidation, Report, all_from_wire
 from ._spawn import Sidecar, spawn
 from ._stream import EventStream
 from .v1 import ummunotify_pb2 as pb
@@ -127,11 +127,21 @@ class Client:
         self._call(self._stub.Unregister, pb.UnregisterRequest(cookies=[_u64("cookie", c) for c in cookies]))
 
     def read_events(self, max_reports: int = 0) -> list[Report]:
-        """Drains the queue like read(2): invalidations, then Last once it is empty; [] if nothing is pending."""
+        """Drains the queue like read(2): invalidations, then Last once it is empty; [] if nothing is pending.
+
+        With no limit (0), reads reply after reply until Last, however many
+        reports are queued; with a limit, one reply of at most that many (and
+        at most the daemon's max_reports_per_read).
+        """
         if not 0 <= max_reports < 1 << 32:
             raise InvalidArgument(f"max_reports: {max_reports} is not an unsigned 32-bit integer", errno=errno.EINVAL)
-        response = self._call(self._stub.ReadEvents, pb.ReadEventsRequest(max_reports=max_reports))
-        return all_from_wire(response.reports)
+        reports: list[Report] = []
+        while True:
+            response = self._call(self._stub.ReadEvents, pb.ReadEventsRequest(max_reports=max_reports))
+            reply = all_from_wire(response.reports)
+            reports.extend(reply)
+            if max_reports != 0 or not reply or any(not isinstance(r, Invalidation) for r in reply):
+                return reports
 
     def stream_events(self) -> EventStream:
         """Subscribes to every invalidation as it happens; close the stream to unsubscribe."""

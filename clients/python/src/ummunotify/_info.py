@@ -41,6 +41,7 @@ class Info:
     max_registrations: int
     pending_reports: int
     subscribers: int
+    max_reports_per_read: int
 
     @classmethod
     def from_wire(cls, r: pb.GetInfoResponse) -> Info:
@@ -57,4 +58,5 @@ class Info:
             max_registrations=r.max_registrations,
             pending_reports=r.pending_reports,
             subscribers=r.subscribers,
+            max_reports_per_read=r.max_reports_per_read,
         )
