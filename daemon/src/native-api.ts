@@ -65,10 +65,16 @@ export const CountSlot = {
 } as const;
 export const COUNT_SLOTS = 6;
 
+/** A subscriber's batch and the unregistration epoch at which it was taken (UnregisterResponse.epoch). */
+export interface NativeTaken {
+  readonly reports: NativeReport[];
+  readonly epoch: bigint;
+}
+
 /** One StreamEvents subscriber's own coalescing queue inside the engine. */
 export interface NativeSubscription {
   /** Takes up to `max` (0: all) coalesced INVAL reports; never a LAST. */
-  take(max: number): NativeReport[];
+  take(max: number): NativeTaken;
   /** Reports waiting for this subscriber. */
   pending(): number;
   close(): void;
@@ -91,10 +97,14 @@ export interface NativeEngine {
   register(regs: readonly NativeRegistration[]): void;
   /** register() of [cookie, start, end] triples, read in place: what wire.ts decodes a batch into. */
   registerPacked(triples: BigUint64Array): void;
-  /** All or nothing; throws NativeError (kind 'not_found' for an unknown cookie). */
-  unregister(cookies: readonly bigint[]): void;
+  /**
+   * All or nothing; throws NativeError (kind 'not_found' for an unknown
+   * cookie). Returns the unregistration epoch: batches taken from now on
+   * carry it or a later one, and none of them names these cookies.
+   */
+  unregister(cookies: readonly bigint[]): bigint;
   /** unregister(), read in place. */
-  unregisterPacked(cookies: BigUint64Array): void;
+  unregisterPacked(cookies: BigUint64Array): bigint;
   /** Drains like read(2): INVAL reports, then LAST once empty; [] when nothing is pending. */
   readEvents(max: number): NativeReport[];
   subscribe(): NativeSubscription;

@@ -95,10 +95,7 @@ export function serviceHandlers(session: Session, peers: PeerRegistry, log: Logg
       session.register(req.registrations);
       return {};
     }),
-    Unregister: unary('Unregister', (req) => {
-      session.unregister(req.cookies);
-      return {};
-    }),
+    Unregister: unary('Unregister', (req) => ({ epoch: session.unregister(req.cookies).toString() })),
     ReadEvents: unary('ReadEvents', (req) => ({ reports: session.readEvents(req.maxReports) })),
     GetCounterEndpoint: unary('GetCounterEndpoint', () => session.counterEndpoint()),
     StreamEvents: (call) => {

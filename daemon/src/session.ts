@@ -186,8 +186,9 @@ export class Session {
     this.mutable().registerPacked(regs);
   }
 
-  unregister(cookies: BigUint64Array): void {
-    this.mutable().unregisterPacked(cookies);
+  /** Returns the unregistration epoch (UnregisterResponse.epoch). */
+  unregister(cookies: BigUint64Array): bigint {
+    return this.mutable().unregisterPacked(cookies);
   }
 
   /**

@@ -34,9 +34,9 @@ export class StreamPump {
   /** Sends what is queued, as far as flow control allows. */
   pump(): void {
     while (!this.closed && !this.waitingForDrain) {
-      const reports = this.subscription.take(STREAM_BATCH);
+      const { reports, epoch } = this.subscription.take(STREAM_BATCH);
       if (reports.length === 0) break;
-      const more = this.call.write({ reports: reports.map(toWireReport), counter: this.counter().toString() });
+      const more = this.call.write({ reports: reports.map(toWireReport), counter: this.counter().toString(), epoch: epoch.toString() });
       if (!more) {
         this.waitingForDrain = true;
         this.call.once('drain', () => {

@@ -28,7 +28,7 @@ function cookiesOf(reports: readonly Report[]): Set<bigint> {
 }
 
 describe('ReadEvents with a deep queue', () => {
-  it(`with no limit, returns all ${PENDING} reports once each, then Last, and leaves the queue empty`, async () => {
+  it('with no limit, returns all 200000 reports once each, then Last, and leaves the queue empty', async () => {
     const { sidecar, observer } = fixture;
     await queueReports(sidecar, observer);
     const reports = await observer.readEvents();

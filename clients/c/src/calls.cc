@@ -45,7 +45,9 @@ Status Unregister(umn_client* client, const uint64_t* cookies, size_t n) {
   ummunotify::v1::UnregisterRequest request;
   for (size_t i = 0; i < n; i++) request.add_cookies(cookies[i]);
   ummunotify::v1::UnregisterResponse response;
-  return client->Call(&UmmunotifyStub::Unregister, request, &response);
+  Status s = client->Call(&UmmunotifyStub::Unregister, request, &response);
+  if (s.ok()) client->fences->Record(cookies, n, response.epoch());
+  return s;
 }
 
 Status ReadEvents(umn_client* client, uint32_t max_reports, ummunotify::v1::ReadEventsResponse* response) {

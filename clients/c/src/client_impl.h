@@ -17,6 +17,7 @@
 #include "grpc_use.h"
 #include "rpc_status.h"
 #include "spawn.h"
+#include "unregister_fences.h"
 #include "ummunotify/client.h"
 #include "ummunotify/v1/ummunotify.grpc.pb.h"
 
@@ -34,6 +35,8 @@ struct umn_client {
   std::mutex counter_mu;
   std::unique_ptr<umn::CounterMapping> counter;
   std::atomic<const volatile uint64_t*> page{nullptr};
+  // What we unregistered, shared with our streams (unregister_fences.h).
+  std::shared_ptr<umn::UnregisterFences> fences = std::make_shared<umn::UnregisterFences>();
 
   // One unary call with the client's deadline.
   template <typename Request, typename Response>

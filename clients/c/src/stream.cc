@@ -41,7 +41,11 @@ struct umn_stream {
   grpc::CompletionQueue cq;
   std::unique_ptr<grpc::ClientAsyncReader<ummunotify::v1::StreamEventsResponse>> reader;
   ummunotify::v1::StreamEventsResponse message;
-  std::deque<umn_report> ready;
+  // Received reports with the epoch of their batch, checked against the
+  // client's unregistrations as they are handed out.
+  std::deque<std::pair<umn_report, uint64_t>> ready;
+  std::shared_ptr<umn::UnregisterFences> fences;
+  uint64_t fence_reader = 0;
   // The one operation in flight (gRPC allows one read at a time), or 0.
   intptr_t pending = 0;
   bool finished = false;
@@ -82,7 +86,7 @@ struct umn_stream {
   void Buffer() {
     for (const auto& wire : message.reports()) {
       umn_report report;
-      if (umn::ToCReport(wire, &report)) ready.push_back(report);
+      if (umn::ToCReport(wire, &report)) ready.emplace_back(report, message.epoch());
     }
   }
 
@@ -98,6 +102,7 @@ struct umn_stream {
     bool ok;
     while (cq.Next(&tag, &ok)) {
     }
+    if (fences) fences->CloseReader(fence_reader);
   }
 };
 
@@ -108,6 +113,8 @@ UMN_API int umn_stream_open(umn_client* client, umn_stream** out) {
     if (client == nullptr || out == nullptr) return Fail(Status::Local(EINVAL, "umn_stream_open: client and out must not be NULL"));
     auto stream = std::make_unique<umn_stream>();
     stream->stub = client->stub;
+    stream->fences = client->fences;
+    stream->fence_reader = client->fences->OpenReader();
     stream->reader = stream->stub->PrepareAsyncStreamEvents(&stream->context, ummunotify::v1::StreamEventsRequest(), &stream->cq);
     stream->reader->StartCall(Tag(kStart));
     stream->pending = kStart;
@@ -122,8 +129,10 @@ UMN_API int umn_stream_next(umn_stream* stream, umn_report* out, int timeout_ms)
     const gpr_timespec deadline = DeadlineAfter(timeout_ms);
     for (;;) {
       if (!stream->ready.empty()) {
-        *out = stream->ready.front();
+        auto [report, epoch] = stream->ready.front();
         stream->ready.pop_front();
+        if (!stream->fences->Admits(stream->fence_reader, report.kind == UMN_REPORT_INVALIDATION, report.cookie, epoch)) continue;
+        *out = report;
         return 1;
       }
       if (stream->finished) {

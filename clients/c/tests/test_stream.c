@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "harness.h"
 
@@ -20,7 +21,7 @@ int main(void)
 	char *a;
 	int rc, rc2;
 
-	test_begin(11);
+	test_begin(13);
 	/* One daemon per target: the not-attached case first, then attach. */
 	client = open_client(NULL, 0, true);
 	rc = umn_stream_open(client, &bad);
@@ -52,6 +53,53 @@ int main(void)
 	ok(rc == 1 && r.cookie == 7, "and the second, from its own queue");
 	rc = (int)umn_read_events(client, rs, 4);
 	ok(rc == 2 && rs[0].cookie == 7, "streams do not drain the ReadEvents queue");
+
+	/*
+	 * A stream read right after Unregister: the batch naming the cookie is
+	 * sent at once, so it is on its way (or already here) when
+	 * umn_unregister() returns. s2 must drop it; a marker registered after
+	 * the Unregister is the first thing it may hand over.
+	 */
+	{
+		bool fenced = true;
+		char *b;
+
+		/* Cookie 7 watches where the new page may land. */
+		umn_unregister(client, 7);
+		b = map_pages(1);
+		while (umn_stream_next(s2, &r, 0) == 1)
+			;
+		for (uint64_t round = 0; round < 5; round++) {
+			umn_register(client, (uintptr_t)b, p, 20 + round);
+			madvise(b, p, MADV_DONTNEED);
+			usleep(200 * 1000);
+			if (umn_unregister(client, 20 + round) != 0)
+				fenced = false;
+			umn_register(client, (uintptr_t)b, p, 40 + round);
+			madvise(b, p, MADV_DONTNEED);
+			rc = umn_stream_next(s2, &r, 5000);
+			if (rc != 1 || r.cookie != 40 + round) {
+				diag("round %llu: got rc %d cookie %llu", (unsigned long long)round, rc, (unsigned long long)r.cookie);
+				fenced = false;
+			}
+			umn_unregister(client, 40 + round);
+		}
+		ok(fenced, "after umn_unregister() returns, the stream never hands over a report for the cookie (5 rounds)");
+		munmap(b, p);
+	}
+	{
+		bool seen = false;
+		char *b = map_pages(1);
+
+		/* A cookie used before, registered again, is reported as usual. */
+		umn_register(client, (uintptr_t)b, p, 20);
+		madvise(b, p, MADV_DONTNEED);
+		while (!seen && umn_stream_next(s2, &r, 5000) == 1)
+			seen = r.cookie == 20;
+		ok(seen, "a cookie registered again after its Unregister is reported");
+		umn_unregister(client, 20);
+		munmap(b, p);
+	}
 
 	umn_stream_close(s2);
 	ok(wait_subscribers(client, 1), "closing a stream drops its subscriber at the daemon");

@@ -4,12 +4,15 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { GetInfoResponse__Output } from '../../../proto/gen/ts/ummunotify/v1/GetInfoResponse.ts';
+import type { RegisterResponse__Output } from '../../../proto/gen/ts/ummunotify/v1/RegisterResponse.ts';
 import type { StreamEventsResponse__Output } from '../../../proto/gen/ts/ummunotify/v1/StreamEventsResponse.ts';
+import type { UnregisterResponse__Output } from '../../../proto/gen/ts/ummunotify/v1/UnregisterResponse.ts';
 import { native } from '../../../daemon/src/native.ts';
 import { ummunotifyV1, type UmmunotifyServiceClient } from '../../../daemon/src/proto.ts';
 import { encodeRegisterRequest, encodeUnregisterRequest } from '../../../daemon/src/wire.ts';
 import { mapCounter, type Counter } from './counter.ts';
 import { fromServiceError } from './errors.ts';
+import { UnregisterFences } from './fences.ts';
 import { fromWire, type Report } from './reports.ts';
 import { Subscription } from './subscription.ts';
 
@@ -23,6 +26,12 @@ export interface Registration {
 
 export type Info = GetInfoResponse__Output;
 
+/** The responses of the two calls whose requests go out pre-encoded. */
+interface EncodedResponse {
+  Register: RegisterResponse__Output;
+  Unregister: UnregisterResponse__Output;
+}
+
 type Unary<Req, Res> = (request: Req, callback: (error: grpc.ServiceError | null, response?: Res) => void) => grpc.ClientUnaryCall;
 
 export class UmmunotifyClient {
@@ -31,6 +40,8 @@ export class UmmunotifyClient {
    * so the connection, and the daemon's subscriber), so close() cancels them.
    */
   private readonly streams = new Set<grpc.ClientReadableStream<StreamEventsResponse__Output>>();
+  /** What we unregistered, so that our streams drop reports taken before it (fences.ts). */
+  private readonly fences = new UnregisterFences();
 
   private constructor(
     private readonly stub: UmmunotifyServiceClient,
@@ -56,15 +67,16 @@ export class UmmunotifyClient {
    * A call whose request is already encoded (wire.ts): for the batch
    * requests, whose generic encoding costs more than the daemon's work.
    */
-  private callEncoded(method: 'Register' | 'Unregister', request: Buffer): Promise<void> {
+  private callEncoded<M extends 'Register' | 'Unregister'>(method: M, request: Buffer): Promise<EncodedResponse[M]> {
     const definition = ummunotifyV1.UmmunotifyService.service[method];
     return new Promise((resolve, reject) => {
       this.stub.makeUnaryRequest(
         definition.path,
         (bytes: Buffer) => bytes,
-        definition.responseDeserialize,
+        (bytes: Buffer) => definition.responseDeserialize(bytes) as EncodedResponse[M],
         request,
-        (error: grpc.ServiceError | null) => (error ? reject(fromServiceError(error)) : resolve()),
+        (error: grpc.ServiceError | null, response?: EncodedResponse[M]) =>
+          error || response === undefined ? reject(fromServiceError(error)) : resolve(response),
       );
     });
   }
@@ -98,10 +110,16 @@ export class UmmunotifyClient {
     await this.callEncoded('Register', encodeRegisterRequest(list));
   }
 
-  /** Unregisters one cookie or a batch; all or nothing. A cookie that is not a u64 is a RangeError. */
+  /**
+   * Unregisters one cookie or a batch; all or nothing. A cookie that is not
+   * a u64 is a RangeError. Once it resolves, neither readEvents() nor a
+   * stream of this client delivers a report for those cookies (a later
+   * registration under the same cookie is reported as usual).
+   */
   async unregister(cookies: bigint | readonly bigint[]): Promise<void> {
     const list = typeof cookies === 'bigint' ? [cookies] : cookies;
-    await this.callEncoded('Unregister', encodeUnregisterRequest(list));
+    const { epoch } = await this.callEncoded('Unregister', encodeUnregisterRequest(list));
+    this.fences.record(list, BigInt(epoch));
   }
 
   /**
@@ -128,22 +146,28 @@ export class UmmunotifyClient {
    */
   async *streamEvents(): AsyncGenerator<Report> {
     const call = this.openStream();
+    const fences = this.fences.reader();
     let done = false;
     try {
       for await (const message of call as AsyncIterable<StreamEventsResponse__Output>) {
-        for (const report of message.reports) yield fromWire(report);
+        const epoch = BigInt(message.epoch);
+        for (const wire of message.reports) {
+          const report = fromWire(wire);
+          if (fences.admits(report, epoch)) yield report;
+        }
       }
       done = true;
     } catch (e) {
       throw fromServiceError(e);
     } finally {
+      fences.close();
       if (!done) call.cancel();
     }
   }
 
   /** A StreamEvents subscription to pull reports from; cancel() drops it at once. */
   subscribe(): Subscription {
-    return new Subscription(this.openStream());
+    return new Subscription(this.openStream(), this.fences.reader());
   }
 
   private openStream(): grpc.ClientReadableStream<StreamEventsResponse__Output> {

@@ -5,18 +5,24 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { StreamEventsResponse__Output } from '../../../proto/gen/ts/ummunotify/v1/StreamEventsResponse.ts';
 import { fromServiceError, UmmunotifyError } from './errors.ts';
+import type { FenceReader } from './fences.ts';
 import { fromWire, type Report } from './reports.ts';
 
 export class Subscription {
-  private readonly queue: Report[] = [];
+  /** Received reports with the epoch of their batch, checked against our fences as they are handed out. */
+  private readonly queue: { readonly report: Report; readonly epoch: bigint }[] = [];
   private wake: (() => void) | undefined;
   private failure: UmmunotifyError | undefined;
   private ended = false;
   private cancelled = false;
 
-  constructor(private readonly call: grpc.ClientReadableStream<StreamEventsResponse__Output>) {
+  constructor(
+    private readonly call: grpc.ClientReadableStream<StreamEventsResponse__Output>,
+    private readonly fences: FenceReader,
+  ) {
     call.on('data', (message: StreamEventsResponse__Output) => {
-      for (const report of message.reports) this.queue.push(fromWire(report));
+      const epoch = BigInt(message.epoch);
+      for (const report of message.reports) this.queue.push({ report: fromWire(report), epoch });
       this.notify();
     });
     call.on('error', (e: unknown) => {
@@ -40,10 +46,20 @@ export class Subscription {
   async next(timeoutMs: number): Promise<Report | undefined> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const report = this.queue.shift();
-      if (report) return report;
-      if (this.failure) throw this.failure;
-      if (this.ended) return undefined;
+      const entry = this.queue.shift();
+      if (entry) {
+        if (this.fences.admits(entry.report, entry.epoch)) return entry.report;
+        continue;
+      }
+      // Our fences are let go only once nothing received is left to check.
+      if (this.failure) {
+        this.fences.close();
+        throw this.failure;
+      }
+      if (this.ended) {
+        this.fences.close();
+        return undefined;
+      }
       const left = deadline - Date.now();
       if (left <= 0) return undefined;
       await new Promise<void>((resolve) => {
@@ -59,6 +75,7 @@ export class Subscription {
   /** Drops the subscription on the daemon's side now. */
   cancel(): void {
     this.cancelled = true;
+    this.fences.close();
     this.call.cancel();
   }
 }

@@ -83,3 +83,24 @@ def test_closing_the_client_ends_its_streams(mem: Memory) -> None:
     umn.close()
     assert stream.closed
     assert list(stream) == []
+
+
+def test_after_unregister_returns_the_stream_never_hands_over_a_report_for_the_cookie(umn: ummunotify.Client, mem: Memory) -> None:
+    # The batch naming the cookie is sent before the Unregister (the daemon
+    # sends at once), so it is on its way when unregister() returns; the
+    # stream must drop it. A marker registered after the Unregister is the
+    # first thing the stream may hand over.
+    a = mem.map(1)
+    with umn.stream_events() as stream:
+        assert wait_until(subscribed(umn, 1))
+        for round in range(5):
+            cookie, marker = 1 + round, 100 + round
+            umn.register(a, PAGE, cookie)
+            madvise_dontneed(a, PAGE)
+            time.sleep(0.2)
+            umn.unregister(cookie)
+            umn.register(a, PAGE, marker)
+            madvise_dontneed(a, PAGE)
+            report = next(stream)
+            assert isinstance(report, Invalidation) and report.cookie == marker
+            umn.unregister(marker)

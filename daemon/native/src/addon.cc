@@ -132,9 +132,14 @@ class SubscriptionWrap : public Napi::ObjectWrap<SubscriptionWrap> {
   ~SubscriptionWrap() override { Release(); }
 
  private:
+  // { reports, epoch }: the epoch at which the batch was taken (engine.h).
   Napi::Value Take(const Napi::CallbackInfo& info) {
-    if (!engine_) return Napi::Array::New(info.Env());
-    return ReportsToJs(info.Env(), engine_->Take(id_, ToMax(info.Env(), info[0])));
+    Napi::Env env = info.Env();
+    TakenReports taken = engine_ ? engine_->Take(id_, ToMax(env, info[0])) : TakenReports{};
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("reports", ReportsToJs(env, taken.reports));
+    out.Set("epoch", Big(env, taken.epoch));
+    return out;
   }
   Napi::Value Pending(const Napi::CallbackInfo& info) {
     return Napi::Number::New(info.Env(), engine_ ? static_cast<double>(engine_->Pending(id_)) : 0);
@@ -273,21 +278,19 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     if (!s.ok()) Throw(env, s.error());
   }
 
-  void Unregister(const Napi::CallbackInfo& info) {
+  Napi::Value Unregister(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!info[0].IsArray()) ThrowInvalid(env, "unregister() takes an array of cookies");
     Napi::Array arr = info[0].As<Napi::Array>();
     std::vector<uint64_t> cookies;
     for (uint32_t i = 0; i < arr.Length(); i++) cookies.push_back(ToU64(env, arr.Get(i), "cookie " + std::to_string(i)));
-    Status s = Live(env).Unregister(cookies);
-    if (!s.ok()) Throw(env, s.error());
+    return Big(env, Must(env, Live(env).Unregister(cookies)));
   }
 
-  void UnregisterPacked(const Napi::CallbackInfo& info) {
+  Napi::Value UnregisterPacked(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     U64View cookies = ToU64View(env, info[0], "unregisterPacked()'s argument");
-    Status s = Live(env).Unregister(std::vector<uint64_t>(cookies.data, cookies.data + cookies.length));
-    if (!s.ok()) Throw(env, s.error());
+    return Big(env, Must(env, Live(env).Unregister(std::vector<uint64_t>(cookies.data, cookies.data + cookies.length))));
   }
 
   Napi::Value ReadEvents(const Napi::CallbackInfo& info) {

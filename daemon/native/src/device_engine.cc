@@ -128,10 +128,10 @@ class DeviceEngine final : public Engine {
     return RegisterError(regs[done], err);
   }
 
-  Status Unregister(const std::vector<uint64_t>& cookies) override {
+  Result<uint64_t> Unregister(const std::vector<uint64_t>& cookies) override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
     Status valid = CheckUnregister(cookies, [this](uint64_t c) { return cookies_.count(c) != 0; });
-    if (!valid.ok()) return valid;
+    if (!valid.ok()) return valid.error();
     // Under drain_mu_, no report for these cookies can be between the
     // module's queue and ours: the module drops its own at the ioctl.
     std::lock_guard<std::mutex> drain(drain_mu_);
@@ -144,7 +144,7 @@ class DeviceEngine final : public Engine {
       cookies_.erase(cookie);
       fanout_.Purge(cookie);
     }
-    return Ok{};
+    return fanout_.AdvanceEpoch();
   }
 
   Result<std::vector<Report>> ReadEvents(size_t max) override {
@@ -162,7 +162,7 @@ class DeviceEngine final : public Engine {
     return fanout_.Subscribe();
   }
 
-  std::vector<Report> Take(uint64_t subscriber, size_t max) override {
+  TakenReports Take(uint64_t subscriber, size_t max) override {
     if (!closed_) DrainDevice();
     std::lock_guard<std::mutex> lock(mu_);
     return fanout_.Take(subscriber, max);

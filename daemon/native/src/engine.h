@@ -34,6 +34,14 @@ struct Report {
   uint64_t counter = 0;  // kLast
 };
 
+// A subscriber's batch, with the unregistration epoch at which it was taken
+// (UnregisterResponse.epoch in the proto): a batch taken at epoch E never
+// names a cookie whose Unregister returned an epoch of E or less.
+struct TakenReports {
+  std::vector<Report> reports;
+  uint64_t epoch = 0;
+};
+
 // What changes while the engine runs: GetInfo's per-call part.
 struct EngineCounts {
   uint64_t counter = 0;
@@ -65,11 +73,13 @@ class Engine {
   // the counts themselves (GetInfo caches them instead).
   virtual EngineCounts Counts() = 0;
   virtual Status Register(const std::vector<Registration>& regs) = 0;
-  virtual Status Unregister(const std::vector<uint64_t>& cookies) = 0;
+  // Returns the unregistration epoch once the cookies are gone from every
+  // queue: batches taken from then on carry it (or a later one).
+  virtual Result<uint64_t> Unregister(const std::vector<uint64_t>& cookies) = 0;
   // As read(2): INVAL reports, then LAST once empty (if room); max 0 = no limit.
   virtual Result<std::vector<Report>> ReadEvents(size_t max) = 0;
   virtual Result<uint64_t> Subscribe() = 0;
-  virtual std::vector<Report> Take(uint64_t subscriber, size_t max) = 0;
+  virtual TakenReports Take(uint64_t subscriber, size_t max) = 0;
   virtual size_t Pending(uint64_t subscriber) const = 0;
   virtual void Unsubscribe(uint64_t subscriber) = 0;
   virtual Result<UniqueFd> CounterFd() = 0;

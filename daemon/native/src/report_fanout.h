@@ -56,12 +56,18 @@ class ReportFanout {
     return id;
   }
 
-  std::vector<Report> Take(uint64_t subscriber, size_t max) {
-    std::vector<Report> out;
+  // Ends one Unregister call, after its Purges: every batch taken from now
+  // on carries the new epoch.  A batch taken earlier may already be on its
+  // way to a subscriber and name those cookies; its older epoch says so.
+  uint64_t AdvanceEpoch() { return ++epoch_; }
+
+  TakenReports Take(uint64_t subscriber, size_t max) {
+    TakenReports out;
+    out.epoch = epoch_;
     auto it = subscribers_.find(subscriber);
     if (it == subscribers_.end()) return out;
     Report r;
-    while ((max == 0 || out.size() < max) && it->second.Pop(&r)) out.push_back(r);
+    while ((max == 0 || out.reports.size() < max) && it->second.Pop(&r)) out.reports.push_back(r);
     return out;
   }
 
@@ -84,6 +90,7 @@ class ReportFanout {
   ReportQueue queue_;
   std::map<uint64_t, ReportQueue> subscribers_;
   uint64_t next_subscriber_ = 1;
+  uint64_t epoch_ = 0;         // Unregister calls so far
   uint64_t last_counter_ = 0;  // the counter in the last LAST report
   bool last_owed_ = false;     // INVALs were read since the last LAST
 };

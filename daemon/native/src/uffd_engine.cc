@@ -156,12 +156,13 @@ class UffdEngine final : public Engine {
     return Ok{};
   }
 
-  Status Unregister(const std::vector<uint64_t>& cookies) override {
+  Result<uint64_t> Unregister(const std::vector<uint64_t>& cookies) override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
     Status valid = CheckUnregister(cookies, [this](uint64_t c) { return cookies_.count(c) != 0; });
-    if (!valid.ok()) return valid;
+    if (!valid.ok()) return valid.error();
     SweepStrays();
     std::vector<PageRange> drop;
+    uint64_t epoch;
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (uint64_t c : cookies) {
@@ -171,11 +172,12 @@ class UffdEngine final : public Engine {
         for (const PageRange& p : coverage_.Remove(PageFloor(it->second.start), PageCeil(it->second.end))) drop.push_back(p);
         cookies_.erase(it);
       }
+      epoch = fanout_.AdvanceEpoch();
     }
     if (!TargetGone()) {
       for (const PageRange& p : Normalize(std::move(drop))) KernelUnregister(p);
     }
-    return Ok{};
+    return epoch;
   }
 
   Result<std::vector<Report>> ReadEvents(size_t max) override {
@@ -191,7 +193,7 @@ class UffdEngine final : public Engine {
     return fanout_.Subscribe();
   }
 
-  std::vector<Report> Take(uint64_t subscriber, size_t max) override {
+  TakenReports Take(uint64_t subscriber, size_t max) override {
     std::unique_lock<std::mutex> lock(mu_);
     if (!closed_) AwaitProcessed(&lock);
     return fanout_.Take(subscriber, max);

@@ -14,6 +14,7 @@ import grpc
 from ._counter import Counter, map_counter
 from ._engine import EngineName, choose_engine, create_fd
 from ._errors import Error, InvalidArgument, Unavailable, from_rpc_error
+from ._fences import UnregisterFences
 from ._info import Info, engine_name
 from ._ptracer import name_daemon_ptracer
 from ._reports import Invalidation, Report, all_from_wire
@@ -53,6 +54,8 @@ class Client:
         self._stub = pb_grpc.UmmunotifyServiceStub(self._channel)
         self._counter: Counter | None = None
         self._streams: weakref.WeakSet[EventStream] = weakref.WeakSet()
+        # What we unregistered, so that our streams drop reports taken before it.
+        self._fences = UnregisterFences()
         self._closed = False
         try:
             grpc.channel_ready_future(self._channel).result(timeout=CONNECT_TIMEOUT_S)
@@ -119,12 +122,14 @@ class Client:
         self._call(self._stub.Register, pb.RegisterRequest(registrations=regs))
 
     def unregister(self, cookie: int) -> None:
-        """After this returns, no report for `cookie` is ever delivered."""
-        self._call(self._stub.Unregister, pb.UnregisterRequest(cookies=[_u64("cookie", cookie)]))
+        """After this returns, neither read_events() nor a stream of this client delivers a report for `cookie`."""
+        self.unregister_many([cookie])
 
     def unregister_many(self, cookies: Iterable[int]) -> None:
         """Unregisters every cookie in one call: all or none."""
-        self._call(self._stub.Unregister, pb.UnregisterRequest(cookies=[_u64("cookie", c) for c in cookies]))
+        checked = [_u64("cookie", c) for c in cookies]
+        response = self._call(self._stub.Unregister, pb.UnregisterRequest(cookies=checked))
+        self._fences.record(checked, response.epoch)
 
     def read_events(self, max_reports: int = 0) -> list[Report]:
         """Drains the queue like read(2): invalidations, then Last once it is empty; [] if nothing is pending.
@@ -147,7 +152,7 @@ class Client:
         """Subscribes to every invalidation as it happens; close the stream to unsubscribe."""
         if self._closed:
             raise Unavailable("the client is closed", errno=errno.EBADF)
-        stream = EventStream(self._stub.StreamEvents(pb.StreamEventsRequest()))
+        stream = EventStream(self._stub.StreamEvents(pb.StreamEventsRequest()), self._fences.reader())
         self._streams.add(stream)
         return stream
 

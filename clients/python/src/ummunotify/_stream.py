@@ -11,7 +11,8 @@ from typing import Protocol
 import grpc
 
 from ._errors import from_rpc_error
-from ._reports import Report, all_from_wire
+from ._fences import FenceReader
+from ._reports import Invalidation, Report, from_wire
 from .v1 import ummunotify_pb2 as pb
 
 
@@ -27,9 +28,12 @@ class EventStream(Iterator[Report]):
     then sees the iteration end.
     """
 
-    def __init__(self, call: _StreamCall) -> None:
+    def __init__(self, call: _StreamCall, fences: FenceReader) -> None:
         self._call = call
-        self._pending: deque[Report] = deque()
+        self._fences = fences
+        # Received reports with the epoch of their batch, checked against the
+        # client's unregistrations as they are handed out.
+        self._pending: deque[tuple[Report, int]] = deque()
         self._closed = threading.Event()
         self.counter: int | None = None
         """The generation counter when the latest batch was taken."""
@@ -38,22 +42,28 @@ class EventStream(Iterator[Report]):
         return self
 
     def __next__(self) -> Report:
-        while not self._pending:
+        while True:
+            while self._pending:
+                report, epoch = self._pending.popleft()
+                if self._fences.admits(report.cookie if isinstance(report, Invalidation) else None, epoch):
+                    return report
             if self._closed.is_set():
+                self._fences.close()
                 raise StopIteration
             try:
                 message = next(self._call)
             except StopIteration:
                 self._closed.set()
+                self._fences.close()
                 raise
             except grpc.RpcError as e:
+                self._fences.close()
                 if self._closed.is_set():
                     raise StopIteration from None
                 self._closed.set()
                 raise from_rpc_error(e) from e
             self.counter = message.counter
-            self._pending.extend(all_from_wire(message.reports))
-        return self._pending.popleft()
+            self._pending.extend((from_wire(r), message.epoch) for r in message.reports)
 
     @property
     def closed(self) -> bool:
@@ -62,6 +72,7 @@ class EventStream(Iterator[Report]):
     def close(self) -> None:
         if not self._closed.is_set():
             self._closed.set()
+            self._fences.close()
             self._call.cancel()
 
     def __enter__(self) -> EventStream:
