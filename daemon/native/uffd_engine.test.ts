@@ -1,5 +1,6 @@
 // The uffd engine, for real: this process is its own target.
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { COUNT_SLOTS, CountSlot, NativeSource } from '../src/native.ts';
@@ -401,8 +402,7 @@ describe('register is all or nothing', () => {
       // A failing UFFDIO_REGISTER late in the batch rolls back the earlier ones.
       const hole = memops.mmapAnon(1);
       memops.munmap(hole, 1);
-      // Unmapped memory is ENOMEM, as munmap(2) and madvise(2) say it, whichever check finds it.
-      expectUnchanged(a, () => h.engine.register([ok, { cookie: 2n, start: hole, end: hole + 1n }]), 'precondition', 'ENOMEM');
+      expectUnchanged(a, () => h.engine.register([ok, { cookie: 2n, start: hole, end: hole + 1n }]), 'precondition', 'EINVAL');
       h.engine.register([ok]);
       expect(uffdWatched(a)).toBe(true);
       memops.munmap(a, 1);
@@ -475,6 +475,29 @@ describe('register is all or nothing', () => {
   });
 });
 
+describe('what registering does to the target (documented in docs/engines.md)', () => {
+  it('registering part of a mapping splits its VMA: mremap of the whole mapping then fails with EFAULT, and works again once unregistered', () => {
+    // Four pages with a free one after them, so that they can grow in place.
+    const a = memops.mmapAnon(5);
+    memops.munmap(a + 4n * PAGE, 1);
+    const grow = () => {
+      try {
+        const at = memops.mremap(a, 4n * PAGE, 5n * PAGE);
+        memops.mremap(a, 5n * PAGE, 4n * PAGE);
+        return at;
+      } catch (e) {
+        return (e as { errno?: number }).errno;
+      }
+    };
+    expect(grow()).toBe(a); // the control: the mapping may grow in place
+    h.engine.register([{ cookie: 1n, start: a + PAGE, end: a + 2n * PAGE }]);
+    expect(grow()).toBe(14); // EFAULT: [a, a + 4p) is no longer one VMA
+    h.engine.unregister([1n]);
+    expect(grow()).toBe(a);
+    memops.munmap(a, 4);
+  });
+});
+
 describe('lifecycle', () => {
   it('close() leaves no fds behind and is idempotent', () => {
     const before = openFds();
@@ -493,7 +516,7 @@ describe('lifecycle', () => {
 
   it('reports target exit (another process as the target)', async () => {
     const { spawn } = await import('node:child_process');
-    const addon = new URL('./build/Release/ummunotify.node', import.meta.url).pathname;
+    const addon = fileURLToPath(new URL('./build/Release/ummunotify.node', import.meta.url));
     const child = spawn(process.execPath, ['-e', `const n = require(${JSON.stringify(addon)}); console.log(n.createUffd()); setInterval(() => {}, 1000);`], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -538,7 +561,7 @@ describe('lifecycle', () => {
   });
 
   it('the process exits cleanly with an engine left open', () => {
-    const addon = new URL('./build/Release/ummunotify.node', import.meta.url).pathname;
+    const addon = fileURLToPath(new URL('./build/Release/ummunotify.node', import.meta.url));
     const script = `
       const n = require(${JSON.stringify(addon)});
       const uffd = n.createUffd(); const pidfd = n.pidfdOpen(process.pid);

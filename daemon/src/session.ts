@@ -212,6 +212,7 @@ export class Session {
     const pump = new StreamPump(call, engine.subscribe(), () => counterPage.load(), (p) => this.pumps.delete(p));
     this.pumps.add(pump);
     if (this.exited) pump.end(this.target.pid);
+    else pump.pump();
   }
 
   private activity(): void {

@@ -16,6 +16,8 @@ export type EventStream = grpc.ServerWritableStream<StreamEventsRequest__Output,
 
 export class StreamPump {
   private waitingForDrain = false;
+  /** The first message goes out at once, reports or not: it tells the subscriber its subscription is in place. */
+  private greeted = false;
   private ending: { readonly exitedPid: number | undefined } | undefined;
   private closed = false;
 
@@ -35,7 +37,8 @@ export class StreamPump {
   pump(): void {
     while (!this.closed && !this.waitingForDrain) {
       const { reports, epoch } = this.subscription.take(STREAM_BATCH);
-      if (reports.length === 0) break;
+      if (reports.length === 0 && this.greeted) break;
+      this.greeted = true;
       const more = this.call.write({ reports: reports.map(toWireReport), counter: this.counter().toString(), epoch: epoch.toString() });
       if (!more) {
         this.waitingForDrain = true;

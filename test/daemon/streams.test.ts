@@ -71,7 +71,7 @@ describe('StreamEvents', () => {
     const watcher = await UmmunotifyClient.connect(s.daemon.socket);
     const closing = await UmmunotifyClient.connect(s.daemon.socket);
     clients.push(watcher);
-    const pulled = closing.subscribe();
+    const pulled = await closing.subscribe();
     const iterated = closing.streamEvents();
     const ended = iterated.next().then(
       () => 'ended',
@@ -82,6 +82,29 @@ describe('StreamEvents', () => {
     await expect.poll(async () => (await watcher.info()).subscribers).toBe(0);
     expect(await ended).toBe(grpc.status.CANCELLED);
     await expect(pulled.next(1000)).rejects.toMatchObject({ code: grpc.status.CANCELLED });
+  });
+
+  it('subscribe() resolves once the subscription is in place: an invalidation right after is delivered, with no polling (20 rounds)', async () => {
+    s = await startSidecar();
+    const client = await UmmunotifyClient.connect(s.daemon.socket);
+    clients.push(client);
+    for (let round = 0; round < 20; round++) {
+      const p = await s.target.do<bigint>({ op: 'mmap', pages: 1 });
+      const cookie = BigInt(100 + round);
+      await client.register({ cookie, start: p, end: p + PAGE });
+      const subscription = await client.subscribe();
+      await s.target.do({ op: 'madvise', addr: p, pages: 1 });
+      expect(await subscription.next(5_000)).toMatchObject({ kind: 'invalidation', cookie });
+      subscription.cancel();
+      await client.unregister(cookie);
+    }
+  });
+
+  it('subscribe() before Attach rejects with FAILED_PRECONDITION', async () => {
+    s = await startSidecar({ attach: false });
+    const client = await UmmunotifyClient.connect(s.daemon.socket);
+    clients.push(client);
+    await expect(client.subscribe()).rejects.toMatchObject({ status: 'FAILED_PRECONDITION' });
   });
 
   it('two subscribers each see every cookie', async () => {

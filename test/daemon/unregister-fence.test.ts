@@ -17,7 +17,7 @@ describe('a stream read right after Unregister', () => {
   it('through the client, never hands over a report for the cookie, though the report had already arrived (5 tries)', async () => {
     const { sidecar, observer } = fixture;
     const p = await sidecar.target.do<bigint>({ op: 'mmap', pages: 1 });
-    const subscription = observer.subscribe();
+    const subscription = await observer.subscribe();
     for (let round = 0; round < 5; round++) {
       const cookie = BigInt(round + 1);
       await observer.register({ cookie, start: p, end: p + PAGE });

@@ -99,7 +99,7 @@ async function handle(req: TargetRequest): Promise<unknown> {
     case 'info':
       return connected().info();
     case 'subscribe':
-      subscription = connected().subscribe();
+      subscription = await connected().subscribe();
       return undefined;
     case 'nextReport':
       if (subscription === undefined) throw new Error('target: subscribe first');

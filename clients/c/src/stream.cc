@@ -48,6 +48,8 @@ struct umn_stream {
   uint64_t fence_reader = 0;
   // The one operation in flight (gRPC allows one read at a time), or 0.
   intptr_t pending = 0;
+  // The daemon's first message came: the subscription is in place.
+  bool subscribed = false;
   bool finished = false;
   grpc::Status final_status;
 
@@ -60,8 +62,16 @@ struct umn_stream {
     pending = 0;
     switch (static_cast<Op>(reinterpret_cast<intptr_t>(tag))) {
       case kStart:
+        if (ok) {
+          Read();
+        } else {
+          reader->Finish(&final_status, Tag(kFinish));
+          pending = kFinish;
+        }
+        break;
       case kRead:
         if (ok) {
+          subscribed = true;
           Buffer();
           Read();
         } else {
@@ -118,6 +128,16 @@ UMN_API int umn_stream_open(umn_client* client, umn_stream** out) {
     stream->reader = stream->stub->PrepareAsyncStreamEvents(&stream->context, ummunotify::v1::StreamEventsRequest(), &stream->cq);
     stream->reader->StartCall(Tag(kStart));
     stream->pending = kStart;
+    // The daemon's first message says the subscription is in place: wait
+    // for it, so that every invalidation after this returns is delivered.
+    const gpr_timespec deadline = DeadlineAfter(static_cast<int>(client->call_timeout.count()));
+    while (!stream->subscribed && !stream->finished) {
+      if (!stream->Complete(deadline)) return Fail(Status::Local(ETIMEDOUT, "umn_stream_open: the daemon did not confirm the subscription in time"));
+    }
+    if (!stream->subscribed) {
+      if (stream->final_status.ok()) return Fail(Status::Local(EPIPE, "umn_stream_open: the stream ended before it began (the daemon stopped?)"));
+      return Fail(umn::FromRpc(stream->final_status, stream->context));
+    }
     *out = stream.release();
     return 0;
   });

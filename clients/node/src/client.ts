@@ -165,9 +165,20 @@ export class UmmunotifyClient {
     }
   }
 
-  /** A StreamEvents subscription to pull reports from; cancel() drops it at once. */
-  subscribe(): Subscription {
-    return new Subscription(this.openStream(), this.fences.reader());
+  /**
+   * A StreamEvents subscription to pull reports from, once the daemon has it
+   * in place: every invalidation after this resolves is delivered to it.
+   * cancel() drops it at once.
+   */
+  async subscribe(): Promise<Subscription> {
+    const subscription = new Subscription(this.openStream(), this.fences.reader());
+    try {
+      await subscription.subscribed();
+    } catch (e) {
+      subscription.cancel();
+      throw e;
+    }
+    return subscription;
   }
 
   private openStream(): grpc.ClientReadableStream<StreamEventsResponse__Output> {

@@ -15,11 +15,20 @@ export class Subscription {
   private failure: UmmunotifyError | undefined;
   private ended = false;
   private cancelled = false;
+  /** Settles with the first message (the daemon has the subscription in place) or the stream's end. */
+  private readonly inPlace: Promise<void>;
 
   constructor(
     private readonly call: grpc.ClientReadableStream<StreamEventsResponse__Output>,
     private readonly fences: FenceReader,
   ) {
+    this.inPlace = new Promise<void>((resolve, reject) => {
+      call.once('data', () => resolve());
+      call.once('error', (e: unknown) => reject(fromServiceError(e)));
+      call.once('end', () => resolve());
+    });
+    // Whoever waits on it sees the failure; nobody else needs to.
+    this.inPlace.catch(() => undefined);
     call.on('data', (message: StreamEventsResponse__Output) => {
       const epoch = BigInt(message.epoch);
       for (const report of message.reports) this.queue.push({ report: fromWire(report), epoch });
@@ -40,6 +49,15 @@ export class Subscription {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
+  }
+
+  /**
+   * Resolves once the daemon has the subscription in place (its first
+   * message came): every invalidation from then on will be delivered.
+   * Rejects with the daemon's status if it refused the subscription.
+   */
+  subscribed(): Promise<void> {
+    return this.inPlace;
   }
 
   /** The next report; undefined after `timeoutMs` with none, or once the stream has ended. */

@@ -104,3 +104,16 @@ def test_after_unregister_returns_the_stream_never_hands_over_a_report_for_the_c
             report = next(stream)
             assert isinstance(report, Invalidation) and report.cookie == marker
             umn.unregister(marker)
+
+
+def test_stream_events_returns_once_subscribed_so_an_invalidation_right_after_is_delivered(umn: ummunotify.Client, mem: Memory) -> None:
+    # No waiting on GetInfo's subscriber count: the contract's first message
+    # says the subscription is in place, and stream_events() waits for it.
+    for round in range(20):
+        a = mem.map(1)
+        umn.register(a, PAGE, 500 + round)
+        with umn.stream_events() as stream:
+            madvise_dontneed(a, PAGE)
+            report = next(stream)
+            assert isinstance(report, Invalidation) and report.cookie == 500 + round
+        umn.unregister(500 + round)

@@ -158,6 +158,9 @@ class DeviceEngine final : public Engine {
 
   Result<uint64_t> Subscribe() override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
+    // What the module queued before the subscription was asked for is not
+    // the subscriber's: it goes to the queues that existed then.
+    DrainDevice();
     std::lock_guard<std::mutex> lock(mu_);
     return fanout_.Subscribe();
   }

@@ -189,7 +189,10 @@ class UffdEngine final : public Engine {
 
   Result<uint64_t> Subscribe() override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
-    std::lock_guard<std::mutex> lock(mu_);
+    std::unique_lock<std::mutex> lock(mu_);
+    // A syscall that returned before the subscription was asked for is not
+    // the subscriber's: its event must be queued before the queue exists.
+    AwaitProcessed(&lock);
     return fanout_.Subscribe();
   }
 
@@ -330,6 +333,8 @@ class UffdEngine final : public Engine {
     return unmapped.ok() && unmapped.value().empty();
   }
 
+  // Unmapped memory is EINVAL, UFFDIO_REGISTER's own answer for it, wherever
+  // the hole is and whichever check found it.
   Error RegisterError(const PageRange& p, int err, const std::vector<Registration>& regs) const {
     std::string why;
     const bool unmapped = (err == EINVAL || err == ENOMEM) && !Mapped(p);
@@ -342,7 +347,7 @@ class UffdEngine final : public Engine {
       case ESRCH: why = "the target's address space is gone"; break;
       default: why = "UFFDIO_REGISTER failed"; break;
     }
-    const int reported = unmapped ? ENOMEM : err;
+    const int reported = unmapped ? EINVAL : err;
     return Error::Of(ErrorKind::kPrecondition, reported,
                      SysMessage("cannot watch pages " + RangeText(p.start, p.end), reported) + ": " + why + Culprit(p.start, p.end, regs));
   }
@@ -350,8 +355,8 @@ class UffdEngine final : public Engine {
   // A page of the batch that the kernel does not watch after registration.
   Error UnwatchedError(const PageRange& p, const std::vector<Registration>& regs) const {
     if (!Mapped(p)) {
-      return Error::Of(ErrorKind::kPrecondition, ENOMEM,
-                       SysMessage("cannot watch pages " + RangeText(p.start, p.end), ENOMEM) + ": part of the range is not mapped" + Culprit(p.start, p.end, regs));
+      return Error::Of(ErrorKind::kPrecondition, EINVAL,
+                       SysMessage("cannot watch pages " + RangeText(p.start, p.end), EINVAL) + ": part of the range is not mapped" + Culprit(p.start, p.end, regs));
     }
     return Error::Of(ErrorKind::kPrecondition, EAGAIN,
                      SysMessage("cannot watch pages " + RangeText(p.start, p.end), EAGAIN) +

@@ -380,12 +380,13 @@ UMN_API void umn_info_release(struct umn_info *info);
  * @out: receives the stream on success.
  *
  * Each subscriber has its own queue and does not drain umn_read_events()'s.
- * One that falls behind gets coalesced reports, never a lost cookie.  The
- * daemon may learn of the subscription a moment after this returns (poll
- * umn_info() subscribers if it matters).
+ * One that falls behind gets coalesced reports, never a lost cookie.  Returns
+ * once the daemon has the subscription in place (its first message came),
+ * so every invalidation after this returns is delivered to the stream.
  *
- * Return: 0 or a negative errno.  Errors of the call itself (not attached)
- * are reported by the first umn_stream_next().
+ * Return: 0 or a negative errno: the daemon's refusal (-EBADFD, not
+ * attached), or -ETIMEDOUT if it did not confirm within the client's call
+ * timeout.
  */
 UMN_API int umn_stream_open(struct umn_client *client, struct umn_stream **out);
 

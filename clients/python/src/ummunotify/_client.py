@@ -149,10 +149,15 @@ class Client:
                 return reports
 
     def stream_events(self) -> EventStream:
-        """Subscribes to every invalidation as it happens; close the stream to unsubscribe."""
+        """Subscribes to every invalidation as it happens; close the stream to unsubscribe.
+
+        Returns once the daemon has the subscription in place: every
+        invalidation after this returns is delivered to the stream.
+        """
         if self._closed:
             raise Unavailable("the client is closed", errno=errno.EBADF)
         stream = EventStream(self._stub.StreamEvents(pb.StreamEventsRequest()), self._fences.reader())
+        stream._wait_subscribed()
         self._streams.add(stream)
         return stream
 

@@ -38,6 +38,24 @@ class EventStream(Iterator[Report]):
         self.counter: int | None = None
         """The generation counter when the latest batch was taken."""
 
+    def _wait_subscribed(self) -> None:
+        """Blocks until the daemon's first message: from then on every invalidation reaches this stream.
+
+        The first message has no reports, or what was queued by then; they
+        are kept for the caller. A refusal (not attached yet, say) raises here.
+        """
+        try:
+            message = next(self._call)
+        except StopIteration:
+            self._closed.set()
+            return
+        except grpc.RpcError as e:
+            self._closed.set()
+            self._fences.close()
+            raise from_rpc_error(e) from e
+        self.counter = message.counter
+        self._pending.extend((from_wire(r), message.epoch) for r in message.reports)
+
     def __iter__(self) -> EventStream:
         return self
 

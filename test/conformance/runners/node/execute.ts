@@ -197,7 +197,7 @@ class ScenarioRun {
       case 'subscribe': {
         const name = this.name(s.name);
         const before = (await this.umn.client.info()).subscribers;
-        this.subscriptions.set(name, this.umn.client.subscribe());
+        this.subscriptions.set(name, await this.umn.client.subscribe());
         await this.untilSubscribers(before + 1);
         return;
       }
