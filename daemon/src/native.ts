@@ -10,5 +10,9 @@ export * from './native-api.ts';
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 
-/** The addon, built by `npm run build:native` into daemon/native/build. */
-export const native: NativeAddon = require(join(here, '..', 'native', 'build', 'Release', 'ummunotify.node')) as NativeAddon;
+/**
+ * The addon, built by `npm run build:native` into daemon/native/build; or,
+ * where UMMUNOTIFY_ADDON names another build of it, that one (the fuzzer's
+ * self-test gives a daemon a deliberately broken engine this way).
+ */
+export const native: NativeAddon = require(process.env.UMMUNOTIFY_ADDON ?? join(here, '..', 'native', 'build', 'Release', 'ummunotify.node')) as NativeAddon;

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Runs inside a guest booted by `npm run test:device`, with the module
 # loaded: the conformance suite on the device engine, in node, python and c,
-# from the host's files (read-only here), then with --yama each library's
-# handoff under Yama's ptrace_scope 1 (yama.sh). One summary line per
-# language and part.
+# from the host's files (read-only here); the differential fuzzer on the
+# device engine, and on both engines in step, compared (FUZZ_SEED replays a
+# seed; otherwise each run prints the one it drew); then with --yama each
+# library's handoff under Yama's ptrace_scope 1 (yama.sh). One summary line
+# per language and part.
 set -u
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$repo" || exit 125
@@ -45,6 +47,27 @@ run node $pin node_modules/.bin/vitest run --configLoader runner --config test/c
 # The scenarios only: the runner's own self-tests are host tests.
 run python $pin test/conformance/runners/python/run.sh -p no:cacheprovider -k test_scenario
 run c $pin test/conformance/runners/c/run.sh
+
+# The fuzzer's daemons need sockets, which this guest's /tmp (9p) cannot
+# hold; its target's files go on a ramfs, which the kernel treats as files
+# (a tmpfs file would be shmem).
+export TMPDIR=/run
+files=/run/fuzz-files
+mkdir -p "$files" && mount -t ramfs ramfs "$files"
+fuzz() {
+	engine=$1
+	runs=$2
+	echo "# ===== fuzz on $engine ($(uname -r)) ====="
+	if node --import tsx test/fuzz/cli.ts --engine "$engine" --runs "$runs" --steps 30 \
+		--file-dir "$files" ${FUZZ_SEED:+--seed "$FUZZ_SEED"}; then
+		echo "# fuzz $engine on $(uname -r): PASS"
+	else
+		echo "# fuzz $engine on $(uname -r): FAIL (exit status $?)"
+		status=1
+	fi
+}
+fuzz device "${FUZZ_RUNS:-30}"
+fuzz both "${FUZZ_RUNS:-15}"
 if [ "${1:-}" = --yama ]; then
 	sh test/device/yama.sh || status=1
 fi

@@ -1,8 +1,9 @@
 // `npm run test:device [-- --kernel K]...`: the conformance suite on the
-// device engine, in node, python and c, inside a guest of each kernel with
-// the module loaded, and, in the first guest, each library's handoff under
-// Yama's ptrace_scope 1 (test/device/in-guest.sh and yama.sh do the guest's
-// part).
+// device engine, in node, python and c, and the differential fuzzer (the
+// device engine, and both engines compared), inside a guest of each kernel
+// with the module loaded, and, in the first guest, each library's handoff
+// under Yama's ptrace_scope 1 (test/device/in-guest.sh and yama.sh do the
+// guest's part).
 
 import { join } from 'node:path';
 import { DEFAULT_TIMEOUT_SECONDS } from '../../kernel/vm/args.ts';
@@ -35,14 +36,15 @@ async function main(): Promise<number> {
         },
       },
     );
-    const lines = output.split('\n').filter((l) => /^# (conformance|yama) \w+ on /.test(l));
+    const lines = output.split('\n').filter((l) => /^# (conformance|fuzz|yama) \w+ on /.test(l));
     summaries.push(...lines);
-    // Conformance in three languages (and where asked, Yama for those three,
-    // under `run`, and its control), and a clean exit: anything else fails.
+    // Conformance in three languages, the fuzzer on the device and on both
+    // engines (and where asked, Yama for the three libraries, under `run`,
+    // and its control), and a clean exit: anything else fails.
     const passed = lines.filter((l) => /: PASS\b/.test(l)).length;
-    const expected = yama ? 8 : 3;
+    const expected = yama ? 10 : 5;
     if (result.exitCode !== 0 || passed !== expected) {
-      const parts = yama ? 'conformance in 3 languages; Yama in 3, under run, and its control' : 'conformance in 3 languages';
+      const parts = `conformance in 3 languages; the fuzzer on device and on both${yama ? '; Yama in 3, under run, and its control' : ''}`;
       summaries.push(`# kernel ${result.kver ?? kernel}: FAIL (guest exit status ${result.exitCode}, ${passed} of ${expected} passed: ${parts})`);
     }
   }

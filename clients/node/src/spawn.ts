@@ -36,6 +36,8 @@ export interface SpawnOptions {
   readonly stderr?: 'inherit' | 'ignore' | 'pipe';
   /** Run the daemon as this user (and group of the same number); needs privilege. */
   readonly uid?: number;
+  /** The daemon's environment (default: ours). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /** $UMMUNOTIFYD if set (clients/README.md), else this repository's daemon. */
@@ -50,6 +52,7 @@ export function spawnDaemon(pid: number, args: readonly string[] = [], options: 
     cwd: REPO,
     stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
     ...(options.uid === undefined ? {} : { uid: options.uid, gid: options.uid }),
+    ...(options.env === undefined ? {} : { env: options.env }),
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return new Promise((resolve, reject) => {

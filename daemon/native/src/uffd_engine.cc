@@ -149,6 +149,14 @@ class UffdEngine final : public Engine {
     }
     Status verified = VerifyWatched(pages, regs, &touched);
     if (!verified.ok()) return Rollback(regs, touched, verified.error());
+#ifdef UMMU_MUTANT_FORGET_EVERY
+    // Built only for the fuzzer's self-test (test/fuzz/mutant): every tenth
+    // successful Register quietly drops what it registered in the kernel,
+    // while the engine goes on believing it watched.
+    if (++mutant_registers_ % UMMU_MUTANT_FORGET_EVERY == 0) {
+      for (const PageRange& p : touched) KernelUnregister(p);
+    }
+#endif
 
     std::lock_guard<std::mutex> lock(mu_);
     Coverage::State state = unmap_seq_ == seq ? Coverage::State::kRegistered : Coverage::State::kUnknown;
@@ -623,6 +631,9 @@ class UffdEngine final : public Engine {
   ReportFanout fanout_;
   std::vector<PageRange> strays_;
   uint64_t unmap_seq_ = 0;
+#ifdef UMMU_MUTANT_FORGET_EVERY
+  uint64_t mutant_registers_ = 0;
+#endif
   uint64_t processed_ = 0;      // the counter value whose event is fully queued
   bool target_gone_ = false;
 };
