@@ -88,10 +88,16 @@ else
 	echo "not ok - regcache: the output shows no eviction of a's entry and fresh registration of b"
 fi
 
+# pkg-config's flags, as a shell must read them: escaped blanks (a checkout
+# under "/tmp/x y/") stay inside their word, so they go through eval, never
+# through plain word splitting. The rest of each command is quoted for eval.
+pc() {
+	PKG_CONFIG_PATH="$build" pkg-config "$@" ummunotify-client
+}
+
 programs=$((programs + 1))
 echo "# a program built with pkg-config ummunotify-client alone"
-if PKG_CONFIG_PATH="$build" cc -Wall -Wextra -Werror -o "$logs/regcache-pc" "$here/examples/regcache.c" \
-	$(PKG_CONFIG_PATH="$build" pkg-config --cflags --libs ummunotify-client) 2>"$logs/pc.err"; then
+if eval "cc -Wall -Wextra -Werror -o \"\$logs/regcache-pc\" \"\$here/examples/regcache.c\" $(pc --cflags --libs)" 2>"$logs/pc.err"; then
 	echo "# pkg-config: compiles and links"
 else
 	failed=$((failed + 1))
@@ -104,10 +110,8 @@ echo "# a fully static program: libummunotify-client.a with pkg-config --static,
 # glibc warns that getaddrinfo and friends need its shared libraries at run
 # time; the client only ever opens a Unix socket, so the link's output is
 # shown only when it fails.
-if cc -Wall -Wextra -Werror -c -o "$logs/regcache-static.o" "$here/examples/regcache.c" \
-	$(PKG_CONFIG_PATH="$build" pkg-config --cflags ummunotify-client) 2>"$logs/static.err" &&
-	g++ -static -o "$logs/regcache-static" "$logs/regcache-static.o" \
-		$(PKG_CONFIG_PATH="$build" pkg-config --static --libs ummunotify-client) 2>>"$logs/static.err"; then
+if eval "cc -Wall -Wextra -Werror -c -o \"\$logs/regcache-static.o\" \"\$here/examples/regcache.c\" $(pc --cflags)" 2>"$logs/static.err" &&
+	eval "g++ -static -o \"\$logs/regcache-static\" \"\$logs/regcache-static.o\" $(pc --static --libs)" 2>>"$logs/static.err"; then
 	status=0
 	run regcache-static "$logs/regcache-static" || status=$?
 	if [ $status -eq 0 ] && grep -q '^regcache: evicted stale entry .* cookie 1 (invalidated by unmap)$' "$logs/regcache-static.out"; then

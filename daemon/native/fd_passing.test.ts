@@ -4,13 +4,14 @@ import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer, connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { needRoot, otherUidDir, otherUidFile } from '../../test/support/other-uid.ts';
 import { catchError, native, openHarness, type Harness } from './test/helpers.ts';
 
 const F_SEAL_SEAL = 0x1;
 const F_SEAL_SHRINK = 0x2;
 const F_SEAL_GROW = 0x4;
 const F_SEAL_FUTURE_WRITE = 0x10;
-const ADDON = new URL('./build/Release/ummunotify.node', import.meta.url).pathname;
+const NOBODY = 65534;
 
 let dir: string;
 let h: Harness;
@@ -23,9 +24,16 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Runs a script under node as uid/gid 65534 (nobody); returns its JSON output. */
+/**
+ * Runs a script under node as uid/gid 65534 (nobody); returns its JSON
+ * output. The checkout may be out of nobody's reach, so the script runs in
+ * the private directory for other uids, where ADDON names the addon's copy.
+ */
 function asNobody(script: string): unknown {
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '-e', script], {
+  needRoot(NOBODY);
+  const addon = `const ADDON = ${JSON.stringify(otherUidFile('daemon/native/build/Release/ummunotify.node'))};`;
+  const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, '-e', addon + script], {
+    cwd: otherUidDir(),
     encoding: 'utf8',
     timeout: 20_000,
   });
@@ -67,7 +75,7 @@ describe('serveFd / receiveFd', () => {
       chmodSync(dir, 0o755);
       chmodSync(path, 0o666); // let the connection through, so the uid check is what refuses
       const out = asNobody(`
-        const n = require(${JSON.stringify(ADDON)});
+        const n = require(ADDON);
         try { n.receiveFd(${JSON.stringify(path)}); console.log(JSON.stringify({ ok: true })); }
         catch (e) { console.log(JSON.stringify({ kind: e.kind, code: e.code })); }`);
       expect(out).toEqual({ kind: 'permission', code: 'ECONNRESET' });
@@ -110,7 +118,7 @@ describe('pidfd', () => {
     const uffd = native.createUffd();
     try {
       const out = asNobody(`
-        const n = require(${JSON.stringify(ADDON)});
+        const n = require(ADDON);
         const pidfd = n.pidfdOpen(${process.pid});
         try { n.pidfdGetfd(pidfd, ${uffd}); console.log(JSON.stringify({ ok: true })); }
         catch (e) { console.log(JSON.stringify({ kind: e.kind, code: e.code, errno: e.errno, message: e.message })); }`) as Record<string, unknown>;

@@ -1,18 +1,20 @@
 // A consumer written in 2010 against the v3 interface must compile against
 // today's header and behave as DESIGN section 3 says, on the real module.
 
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { makeKernel } from '../vm/build.ts';
 import { REPO_ROOT } from '../vm/kernels.ts';
+import { describeExit } from '../vm/proc.ts';
 import { BOOT_TIMEOUT_MS, explain, npmVm } from '../vm/npm-vm.ts';
 
 const BINARY = join(REPO_ROOT, 'build', 'kernel', 'examples', 'v3_regcache');
 
 describe('a v3-only registration cache (kernel/examples/v3_regcache.c)', () => {
-  beforeAll(() => {
+  beforeAll(async () => {
     // -std=gnu99 -Werror against kernel/include/uapi alone: no feature, no new name.
-    execFileSync('make', ['-C', join(REPO_ROOT, 'kernel'), 'examples'], { stdio: 'pipe' });
+    const build = await makeKernel(['examples']);
+    if (build.code !== 0) throw new Error(`make -C kernel examples failed (${describeExit(build)}):\n${build.output}`);
   });
 
   for (const kernel of ['6.1', '6.12']) {

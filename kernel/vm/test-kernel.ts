@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { DEFAULT_TIMEOUT_SECONDS } from './args.ts';
 import { REPO_ROOT } from './kernels.ts';
-import { describeExit, run } from './proc.ts';
+import { makeKernel } from './build.ts';
+import { describeExit } from './proc.ts';
 import { parseTestKernelArgs, totalsLine } from './suite.ts';
 import { judgeTap, parseTap, type TapVerdict } from './tap.ts';
 import { processSinks, runVm } from './vm.ts';
@@ -20,7 +21,7 @@ async function main(): Promise<number> {
   }
   const out = (line: string) => void process.stdout.write(`${line}\n`);
 
-  const build = await run('make', ['-C', join(REPO_ROOT, 'kernel'), 'selftest']);
+  const build = await makeKernel(['selftest']);
   process.stderr.write(build.output);
   if (build.code !== 0) {
     out(`test:kernel: building the selftest failed (${describeExit(build)}); no kernel was tested`);

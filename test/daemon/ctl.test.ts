@@ -3,6 +3,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
+import { nodeCommand } from '../support/other-uid.ts';
 import { startSidecar, TargetProcess, type Sidecar } from '../support/target-process.ts';
 
 const PAGE = 4096n;
@@ -16,13 +17,15 @@ afterEach(async () => {
   s = other = undefined;
 });
 
-function ctl(args: readonly string[], options: SpawnOptions = {}) {
-  return spawn(process.execPath, ['--import', 'tsx', 'clients/node/src/ctl.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+/** The ctl, as `uid` if given (another user's runs from a private bundle: it may not reach the checkout). */
+async function ctl(args: readonly string[], options: SpawnOptions = {}, uid?: number) {
+  const command = await nodeCommand('clients/node/src/ctl.ts', uid);
+  return spawn(process.execPath, [...command.args, ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...options, ...command.options });
 }
 
 /** Runs the ctl to its end: exit code and what it wrote. */
 async function ctlRun(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = ctl(args);
+  const child = await ctl(args);
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -36,7 +39,7 @@ describe('ummunotifyctl', () => {
     s = await startSidecar();
     const p = await s.target.do<bigint>({ op: 'mmap', pages: 2 });
     await s.target.do({ op: 'register', regs: [{ cookie: 42n, start: p, end: p + 2n * PAGE }] });
-    const stream = ctl(['--socket', s.daemon.socket, 'stream'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const stream = await ctl(['--socket', s.daemon.socket, 'stream'], { stdio: ['ignore', 'pipe', 'inherit'] });
     const lines = createInterface({ input: stream.stdout as NodeJS.ReadableStream });
     const printed: string[] = [];
     const firstLine = new Promise<void>((resolve) => lines.on('line', (line) => (printed.push(line), resolve())));
@@ -61,7 +64,7 @@ describe('ummunotifyctl', () => {
     const p = await s.target.do<bigint>({ op: 'mmap', pages: 2 });
     await s.target.do({ op: 'register', regs: [{ cookie: 42n, start: p, end: p + 2n * PAGE }] });
     const { XDG_RUNTIME_DIR: _ignored, ...env } = process.env;
-    const stream = ctl(['stream', '--pid', String(s.target.pid)], { uid: OBSERVER, gid: OBSERVER, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const stream = await ctl(['stream', '--pid', String(s.target.pid)], { env, stdio: ['ignore', 'pipe', 'inherit'] }, OBSERVER);
     const lines = createInterface({ input: stream.stdout as NodeJS.ReadableStream });
     const printed: string[] = [];
     const firstLine = new Promise<void>((resolve) => lines.on('line', (line) => (printed.push(line), resolve())));

@@ -1,18 +1,16 @@
 // The test side of a target process: start it, ask it to do things, start a
 // real daemon for it, and clean everything up.
 
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach } from 'vitest';
 import { UmmunotifyClient } from '../../clients/node/src/client.ts';
 import { spawnDaemon, type SpawnedDaemon } from '../../clients/node/src/spawn.ts';
+import { isOtherUid, nodeCommand, otherUidProgram } from './other-uid.ts';
 import type { TargetReply, TargetRequest } from './target-protocol.ts';
-
-const TARGET_MAIN = fileURLToPath(new URL('./target-main.ts', import.meta.url));
 
 /** A failed target request, with the daemon's status and errno when there were any. */
 export class TargetError extends Error {
@@ -42,13 +40,13 @@ export class TargetProcess {
   }
 
   /** Starts a target, as another user if `uid` is given (tests run as root). */
-  static start(uid?: number): Promise<TargetProcess> {
+  static async start(uid?: number): Promise<TargetProcess> {
+    const command = await nodeCommand('test/support/target-main.ts', uid);
     // Advanced serialization carries bigints (addresses, cookies) intact.
-    const child = fork(TARGET_MAIN, [], {
-      execArgv: ['--import', 'tsx'],
+    const child = spawn(process.execPath, command.args, {
+      ...command.options,
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      ...(uid === undefined ? {} : { uid, gid: uid }),
     });
     return new Promise((resolve, reject) => {
       child.once('message', (hello: TargetReply) => resolve(new TargetProcess(child, hello.result as number)));
@@ -100,11 +98,25 @@ export async function startSidecar(options: SidecarOptions = {}): Promise<Sideca
   const target = await TargetProcess.start(options.targetUid);
   const dir = mkdtempSync(join(tmpdir(), 'umn-test-'));
   if (options.daemonUid !== undefined) chownSync(dir, options.daemonUid, options.daemonUid);
-  const daemon = await spawnDaemon(
-    target.pid,
-    [...(options.defaultSocket ? [] : ['--socket', join(dir, 'd.sock')]), '--exit-grace-ms', '100', '--log-level', 'warn', ...(options.daemonArgs ?? [])],
-    { ...(options.daemonUid === undefined ? {} : { uid: options.daemonUid }), ...(options.captureDaemonLog ? { stderr: 'pipe' as const } : {}) },
-  );
+  let daemon: SpawnedDaemon;
+  try {
+    // A daemon of another uid, who may not reach the checkout, runs from its private bundle.
+    const bundle = isOtherUid(options.daemonUid) ? await otherUidProgram('daemon/src/cli.ts') : undefined;
+    daemon = await spawnDaemon(
+      target.pid,
+      [...(options.defaultSocket ? [] : ['--socket', join(dir, 'd.sock')]), '--exit-grace-ms', '100', '--log-level', 'warn', ...(options.daemonArgs ?? [])],
+      {
+        ...(options.daemonUid === undefined ? {} : { uid: options.daemonUid }),
+        ...(options.captureDaemonLog ? { stderr: 'pipe' as const } : {}),
+        ...(bundle === undefined ? {} : { daemon: bundle }),
+      },
+    );
+  } catch (e) {
+    // No close() will come for a sidecar that never was: its target must not outlive the test.
+    await target.kill();
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const daemonLog: string[] = [];
   if (options.captureDaemonLog && daemon.process.stderr) createInterface({ input: daemon.process.stderr }).on('line', (line) => daemonLog.push(line));
   await target.do({ op: 'connect', socket: daemon.socket });

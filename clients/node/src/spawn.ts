@@ -38,16 +38,18 @@ export interface SpawnOptions {
   readonly uid?: number;
   /** The daemon's environment (default: ours). */
   readonly env?: NodeJS.ProcessEnv;
+  /** The daemon executable (default: $UMMUNOTIFYD, else this repository's). */
+  readonly daemon?: string;
 }
 
-/** $UMMUNOTIFYD if set (clients/README.md), else this repository's daemon. */
-function daemonCommand(): [string, string[]] {
-  const configured = process.env.UMMUNOTIFYD;
+/** The given daemon, else $UMMUNOTIFYD if set (clients/README.md), else this repository's daemon. */
+function daemonCommand(given: string | undefined): [string, string[]] {
+  const configured = given ?? process.env.UMMUNOTIFYD;
   return configured ? [configured, []] : [process.execPath, ['--import', 'tsx', DAEMON_CLI]];
 }
 
 export function spawnDaemon(pid: number, args: readonly string[] = [], options: SpawnOptions = {}): Promise<SpawnedDaemon> {
-  const [command, prefix] = daemonCommand();
+  const [command, prefix] = daemonCommand(options.daemon);
   const child = spawn(command, [...prefix, '--pid', String(pid), ...args], {
     cwd: REPO,
     stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],

@@ -21,7 +21,7 @@
         "../../../daemon/native/src/uffd_engine.cc",
         "../../../daemon/native/src/device_engine.cc"
       ],
-      "include_dirs": ["<!@(node -p \"require('node-addon-api').include\")", "../../../kernel/include/uapi"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "../../../kernel/include/uapi"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "_GNU_SOURCE", "UMMU_MUTANT_FORGET_EVERY=10"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20"],
