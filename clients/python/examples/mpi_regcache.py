@@ -107,14 +107,17 @@ def main() -> int:
         # Each freed buffer had its own entry, evicted once: sets equal and no repeats.
         exact = evicted == freed and len(cache.evicted) == len(freed) == frees
         ok = exact and fresh == ROUNDS and intact == ROUNDS and inbox_cookie not in evicted
-        print(
+        # One write for the whole line: mpirun forwards each rank's output as it
+        # reads it, and a newline written on its own lets another rank's line in.
+        summary = (
             f"rank {rank} of {size}: pid {os.getpid()}, sidecar {how}, engine {info.engine}; "
             f"freed {frees} buffers, evicted {len(evicted)} entries: {'exact' if exact else 'MISMATCH'}"
             f" (unexpected {sorted(evicted - freed)}, missed {sorted(freed - evicted)}); "
             f"same address {reused}/{ROUNDS - 1}, fresh registrations {fresh}/{ROUNDS}, messages intact {intact}/{ROUNDS}: "
-            f"{'ok' if ok else 'FAILED'}",
-            flush=True,
+            f"{'ok' if ok else 'FAILED'}\n"
         )
+        sys.stdout.write(summary)
+        sys.stdout.flush()
         return 0 if ok else 1
 
 
