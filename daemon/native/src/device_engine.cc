@@ -140,11 +140,8 @@ class DeviceEngine final : public Engine {
       ioctl(fd_.get(), UMMUNOTIFY_UNREGISTER_REGION, &arg);  // only fails once the mm is gone
     }
     std::lock_guard<std::mutex> lock(mu_);
-    for (uint64_t cookie : cookies) {
-      cookies_.erase(cookie);
-      fanout_.Purge(cookie);
-    }
-    return fanout_.AdvanceEpoch();
+    for (uint64_t cookie : cookies) cookies_.erase(cookie);
+    return fanout_.Unregister(cookies);
   }
 
   Result<std::vector<Report>> ReadEvents(size_t max) override {
@@ -161,25 +158,18 @@ class DeviceEngine final : public Engine {
     // What the module queued before the subscription was asked for is not
     // the subscriber's: it goes to the queues that existed then.
     DrainDevice();
-    std::lock_guard<std::mutex> lock(mu_);
+    // The subscriber side without mu_: the drain never waits on it.
     return fanout_.Subscribe();
   }
 
   TakenReports Take(uint64_t subscriber, size_t max) override {
     if (!closed_) DrainDevice();
-    std::lock_guard<std::mutex> lock(mu_);
     return fanout_.Take(subscriber, max);
   }
 
-  size_t Pending(uint64_t subscriber) const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return fanout_.Pending(subscriber);
-  }
+  size_t Pending(uint64_t subscriber) override { return fanout_.Pending(subscriber); }
 
-  void Unsubscribe(uint64_t subscriber) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    fanout_.Unsubscribe(subscriber);
-  }
+  void Unsubscribe(uint64_t subscriber) override { fanout_.Unsubscribe(subscriber); }
 
   Result<UniqueFd> CounterFd() override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");

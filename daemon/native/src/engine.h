@@ -80,7 +80,7 @@ class Engine {
   virtual Result<std::vector<Report>> ReadEvents(size_t max) = 0;
   virtual Result<uint64_t> Subscribe() = 0;
   virtual TakenReports Take(uint64_t subscriber, size_t max) = 0;
-  virtual size_t Pending(uint64_t subscriber) const = 0;
+  virtual size_t Pending(uint64_t subscriber) = 0;
   virtual void Unsubscribe(uint64_t subscriber) = 0;
   virtual Result<UniqueFd> CounterFd() = 0;
   // Stops the thread and closes everything.  Idempotent.

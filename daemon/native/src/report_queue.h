@@ -59,6 +59,28 @@ class ReportQueue {
     return true;
   }
 
+  // Adds every report of `other` as if its hits had come here: a registration
+  // new to this queue goes to the back, in `other`'s order; one already here
+  // counts the extra hits (so loses its HINT) and takes the new causes.
+  void MergeFrom(const ReportQueue& other) {
+    for (const Pending& p : other.order_) {
+      auto found = index_.find(p.cookie);
+      if (found == index_.end()) {
+        order_.push_back(p);
+        index_.emplace(p.cookie, std::prev(order_.end()));
+        continue;
+      }
+      Pending& q = *found->second;
+      q.hits += p.hits;
+      for (uint8_t i = 0; i < p.nsources; i++) {
+        if (!(q.source_mask & Bit(p.sources[i]))) {
+          q.source_mask |= Bit(p.sources[i]);
+          q.sources[q.nsources++] = p.sources[i];
+        }
+      }
+    }
+  }
+
   size_t size() const { return order_.size(); }
   bool empty() const { return order_.empty(); }
   void Clear() {

@@ -176,11 +176,10 @@ class UffdEngine final : public Engine {
       for (uint64_t c : cookies) {
         auto it = cookies_.find(c);
         index_.Erase(c, it->second.start);
-        fanout_.Purge(c);
         for (const PageRange& p : coverage_.Remove(PageFloor(it->second.start), PageCeil(it->second.end))) drop.push_back(p);
         cookies_.erase(it);
       }
-      epoch = fanout_.AdvanceEpoch();
+      epoch = fanout_.Unregister(cookies);
     }
     if (!TargetGone()) {
       for (const PageRange& p : Normalize(std::move(drop))) KernelUnregister(p);
@@ -197,28 +196,27 @@ class UffdEngine final : public Engine {
 
   Result<uint64_t> Subscribe() override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
-    std::unique_lock<std::mutex> lock(mu_);
-    // A syscall that returned before the subscription was asked for is not
-    // the subscriber's: its event must be queued before the queue exists.
-    AwaitProcessed(&lock);
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      // A syscall that returned before the subscription was asked for is not
+      // the subscriber's: its event must be queued before the queue exists.
+      AwaitProcessed(&lock);
+    }
+    // The subscriber side without mu_: the event thread never waits on it.
     return fanout_.Subscribe();
   }
 
   TakenReports Take(uint64_t subscriber, size_t max) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    if (!closed_) AwaitProcessed(&lock);
+    if (!closed_) {
+      std::unique_lock<std::mutex> lock(mu_);
+      AwaitProcessed(&lock);
+    }
     return fanout_.Take(subscriber, max);
   }
 
-  size_t Pending(uint64_t subscriber) const override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return fanout_.Pending(subscriber);
-  }
+  size_t Pending(uint64_t subscriber) override { return fanout_.Pending(subscriber); }
 
-  void Unsubscribe(uint64_t subscriber) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    fanout_.Unsubscribe(subscriber);
-  }
+  void Unsubscribe(uint64_t subscriber) override { fanout_.Unsubscribe(subscriber); }
 
   Result<UniqueFd> CounterFd() override {
     if (closed_) return Error::Of(ErrorKind::kPrecondition, EBADF, "the engine is closed");
